@@ -1,0 +1,417 @@
+//! A pure diff between two snapshots: per object kind (tables, columns, relationships,
+//! indexes, constraints, enums) the keys added, removed and changed, with the changed
+//! attributes' before and after values. Used by the diff endpoint and the web app.
+//!
+//! Owns the diff's JSON shape (camelCase). It must never do I/O, never report volatile
+//! facts (a table's `rowEstimate` and `refreshedAt`) or `meta`, and never depend on hash
+//! order: output is sorted by key, attributes by name, so two runs give identical JSON.
+
+use crate::{Constraint, ConstraintKind, Index, Relationship, Snapshot, Table};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Attributes of a table that change without the definition changing; never reported.
+pub const VOLATILE_TABLE_ATTRIBUTES: &[&str] = &["rowEstimate", "refreshedAt"];
+
+/// The differences between two snapshots, kind by kind.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotDiff {
+    #[serde(default)]
+    pub tables: KindDiff,
+    #[serde(default)]
+    pub columns: KindDiff,
+    #[serde(default)]
+    pub relationships: KindDiff,
+    #[serde(default)]
+    pub indexes: KindDiff,
+    #[serde(default)]
+    pub constraints: KindDiff,
+    #[serde(default)]
+    pub enums: KindDiff,
+    /// Counts per kind, and their total.
+    #[serde(default)]
+    pub summary: DiffSummary,
+}
+
+/// The differences for one kind of object. All lists are sorted by key (byte order).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindDiff {
+    /// Keys present only in `after`.
+    #[serde(default)]
+    pub added: Vec<String>,
+    /// Keys present only in `before`.
+    #[serde(default)]
+    pub removed: Vec<String>,
+    /// Objects present in both (or renamed, see [`Change::renamed_from`]) whose
+    /// definition differs.
+    #[serde(default)]
+    pub changed: Vec<Change>,
+}
+
+/// One changed object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The object's key in `after`.
+    pub key: String,
+    /// Set when the object was renamed (found under this key in `before`): a foreign
+    /// key, index or constraint with a new name but the same definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+    /// The attributes that differ, sorted by name.
+    pub attributes: Vec<AttrChange>,
+}
+
+/// One attribute's before and after value (`null` when absent on that side).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttrChange {
+    /// The attribute's camelCase JSON name, e.g. `dataType`, `nullable`, `onDelete`.
+    pub attribute: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// How many objects of one kind were added, removed and changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindCounts {
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+}
+
+impl KindCounts {
+    pub fn total(&self) -> usize {
+        self.added + self.removed + self.changed
+    }
+}
+
+/// Counts per kind, and the total number of differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffSummary {
+    pub tables: KindCounts,
+    pub columns: KindCounts,
+    pub relationships: KindCounts,
+    pub indexes: KindCounts,
+    pub constraints: KindCounts,
+    pub enums: KindCounts,
+    pub total: usize,
+}
+
+impl KindDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    pub fn counts(&self) -> KindCounts {
+        KindCounts {
+            added: self.added.len(),
+            removed: self.removed.len(),
+            changed: self.changed.len(),
+        }
+    }
+
+    /// The change recorded for `key`, if any.
+    pub fn change(&self, key: &str) -> Option<&Change> {
+        self.changed
+            .binary_search_by(|c| c.key.as_str().cmp(key))
+            .ok()
+            .and_then(|i| self.changed.get(i))
+    }
+}
+
+impl Change {
+    /// The change of `attribute`, if it changed.
+    pub fn attribute(&self, attribute: &str) -> Option<&AttrChange> {
+        self.attributes.iter().find(|a| a.attribute == attribute)
+    }
+}
+
+impl SnapshotDiff {
+    /// True when the two snapshots define the same objects the same way.
+    pub fn is_empty(&self) -> bool {
+        self.kinds().iter().all(|(_, k)| k.is_empty())
+    }
+
+    /// The kinds with their JSON names, in output order.
+    pub fn kinds(&self) -> [(&'static str, &KindDiff); 6] {
+        [
+            ("tables", &self.tables),
+            ("columns", &self.columns),
+            ("relationships", &self.relationships),
+            ("indexes", &self.indexes),
+            ("constraints", &self.constraints),
+            ("enums", &self.enums),
+        ]
+    }
+
+    /// Counts computed from the lists (what `summary` holds after [`diff`]).
+    pub fn compute_summary(&self) -> DiffSummary {
+        let mut s = DiffSummary {
+            tables: self.tables.counts(),
+            columns: self.columns.counts(),
+            relationships: self.relationships.counts(),
+            indexes: self.indexes.counts(),
+            constraints: self.constraints.counts(),
+            enums: self.enums.counts(),
+            total: 0,
+        };
+        s.total = s.tables.total()
+            + s.columns.total()
+            + s.relationships.total()
+            + s.indexes.total()
+            + s.constraints.total()
+            + s.enums.total();
+        s
+    }
+}
+
+/// Diffs two snapshots. Tables and columns are matched by key only (a renamed table is
+/// removed plus added); foreign keys, indexes and constraints that were only renamed are
+/// reported as one change with `renamedFrom` and a `name` attribute.
+pub fn diff(before: &Snapshot, after: &Snapshot) -> SnapshotDiff {
+    let mut d = SnapshotDiff {
+        tables: diff_map(
+            &before.tables,
+            &after.tables,
+            table_eq_ignoring_volatile,
+            VOLATILE_TABLE_ATTRIBUTES,
+        ),
+        columns: diff_map(&before.columns, &after.columns, PartialEq::eq, &[]),
+        relationships: diff_map(
+            &before.relationships,
+            &after.relationships,
+            PartialEq::eq,
+            &[],
+        ),
+        indexes: diff_map(&before.indexes, &after.indexes, PartialEq::eq, &[]),
+        constraints: diff_map(&before.constraints, &after.constraints, PartialEq::eq, &[]),
+        enums: diff_map(&before.enums, &after.enums, PartialEq::eq, &[]),
+        summary: DiffSummary::default(),
+    };
+    match_renames(
+        &mut d.relationships,
+        &before.relationships,
+        &after.relationships,
+        relationship_identity,
+    );
+    match_renames(
+        &mut d.indexes,
+        &before.indexes,
+        &after.indexes,
+        index_identity,
+    );
+    match_renames(
+        &mut d.constraints,
+        &before.constraints,
+        &after.constraints,
+        constraint_identity,
+    );
+    d.summary = d.compute_summary();
+    d
+}
+
+/// Equality of two tables' definitions, ignoring their volatile fields. Destructured so
+/// that a new field on `Table` must be placed on one side or the other.
+fn table_eq_ignoring_volatile(a: &Table, b: &Table) -> bool {
+    let Table {
+        schema,
+        name,
+        kind,
+        comment,
+        row_estimate: _,
+        primary_key,
+        partition_of,
+        partition_bound,
+        partition_key,
+        partitions,
+        view_definition,
+        refreshed_at: _,
+    } = a;
+    *schema == b.schema
+        && *name == b.name
+        && *kind == b.kind
+        && *comment == b.comment
+        && *primary_key == b.primary_key
+        && *partition_of == b.partition_of
+        && *partition_bound == b.partition_bound
+        && *partition_key == b.partition_key
+        && *partitions == b.partitions
+        && *view_definition == b.view_definition
+}
+
+/// Walks both maps in merged key order (no hashing). Only entries that differ under `eq`
+/// are converted to JSON values and compared attribute by attribute.
+fn diff_map<T: Serialize>(
+    before: &BTreeMap<String, T>,
+    after: &BTreeMap<String, T>,
+    eq: impl Fn(&T, &T) -> bool,
+    volatile: &[&str],
+) -> KindDiff {
+    let mut d = KindDiff::default();
+    let mut a = before.iter().peekable();
+    let mut b = after.iter().peekable();
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(&(ka, va)), Some(&(kb, vb))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => {
+                    d.removed.push(ka.clone());
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    d.added.push(kb.clone());
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if !eq(va, vb) {
+                        let attributes = attr_changes(va, vb, volatile);
+                        if !attributes.is_empty() {
+                            d.changed.push(Change {
+                                key: kb.clone(),
+                                renamed_from: None,
+                                attributes,
+                            });
+                        }
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+            (Some(&(ka, _)), None) => {
+                d.removed.push(ka.clone());
+                a.next();
+            }
+            (None, Some(&(kb, _))) => {
+                d.added.push(kb.clone());
+                b.next();
+            }
+            (None, None) => break,
+        }
+    }
+    d
+}
+
+/// Attribute-by-attribute comparison through each value's JSON form, so fields added to
+/// the model later are covered without touching this code. Absent attributes compare as
+/// `null`; `volatile` attributes are skipped. Sorted by attribute name.
+fn attr_changes<T: Serialize>(before: &T, after: &T, volatile: &[&str]) -> Vec<AttrChange> {
+    // Cannot fail for the model's types (all structs with string-keyed maps); a failure
+    // would show as `null`.
+    let bv = serde_json::to_value(before).unwrap_or_default();
+    let av = serde_json::to_value(after).unwrap_or_default();
+    let (bo, ao) = match (bv, av) {
+        (Value::Object(bo), Value::Object(ao)) => (bo, ao),
+        (bv, av) if bv == av => return Vec::new(),
+        (bv, av) => {
+            return vec![AttrChange {
+                attribute: "value".into(),
+                before: bv,
+                after: av,
+            }]
+        }
+    };
+    let mut names: Vec<&String> = bo.keys().chain(ao.keys()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        if volatile.contains(&name.as_str()) {
+            continue;
+        }
+        let b = bo.get(name).unwrap_or(&Value::Null);
+        let a = ao.get(name).unwrap_or(&Value::Null);
+        if b != a {
+            out.push(AttrChange {
+                attribute: name.clone(),
+                before: b.clone(),
+                after: a.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Turns pairs of (removed, added) objects with the same identity into one change with
+/// `renamed_from`. Within one identity, removed and added keys pair up in key order.
+fn match_renames<'a, T: Serialize, K: Ord>(
+    d: &mut KindDiff,
+    before: &'a BTreeMap<String, T>,
+    after: &'a BTreeMap<String, T>,
+    identity: impl Fn(&'a T) -> Option<K>,
+) {
+    if d.removed.is_empty() || d.added.is_empty() {
+        return;
+    }
+    // identity -> removed keys, reversed so `pop` yields the smallest key first.
+    let mut candidates: BTreeMap<K, Vec<&'a str>> = BTreeMap::new();
+    for key in d.removed.iter().rev() {
+        if let Some((k, v)) = before.get_key_value(key.as_str()) {
+            if let Some(id) = identity(v) {
+                candidates.entry(id).or_default().push(k.as_str());
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    let mut renamed_old: Vec<&str> = Vec::new();
+    let mut still_added = Vec::with_capacity(d.added.len());
+    for key in std::mem::take(&mut d.added) {
+        let found = after.get(key.as_str()).and_then(|new| {
+            let old_key = candidates.get_mut(&identity(new)?)?.pop()?;
+            Some((old_key, before.get(old_key)?, new))
+        });
+        match found {
+            Some((old_key, old, new)) => {
+                renamed_old.push(old_key);
+                let attributes = attr_changes(old, new, &[]);
+                d.changed.push(Change {
+                    key,
+                    renamed_from: Some(old_key.to_string()),
+                    attributes,
+                });
+            }
+            None => still_added.push(key),
+        }
+    }
+    d.added = still_added;
+    if !renamed_old.is_empty() {
+        renamed_old.sort_unstable();
+        d.removed
+            .retain(|k| renamed_old.binary_search(&k.as_str()).is_err());
+        d.changed.sort_by(|x, y| x.key.cmp(&y.key));
+    }
+}
+
+/// A foreign key's identity apart from its name: the same columns referencing the same
+/// columns of the same table.
+fn relationship_identity(r: &Relationship) -> Option<(&str, &[String], &str, &[String])> {
+    Some((&r.from_table, &r.from_columns, &r.to_table, &r.to_columns))
+}
+
+/// An index's identity apart from its name: its table and its definition with the name
+/// cut out (`CREATE [UNIQUE] INDEX <name> ON [ONLY] ...`). `None` when the definition
+/// does not carry the name where expected, so no rename is guessed.
+fn index_identity(ix: &Index) -> Option<(&str, String)> {
+    let marker = format!(" INDEX {} ON ", ix.name);
+    let at = ix.definition.find(&marker)?;
+    let mut def = String::with_capacity(ix.definition.len());
+    def.push_str(&ix.definition[..at]);
+    def.push_str(" INDEX ON ");
+    def.push_str(&ix.definition[at + marker.len()..]);
+    Some((&ix.table, def))
+}
+
+/// A constraint's identity apart from its name (`pg_get_constraintdef` does not include
+/// the name).
+fn constraint_identity(c: &Constraint) -> Option<(&str, ConstraintKind, &[String], &str)> {
+    Some((&c.table, c.kind, &c.columns, &c.definition))
+}
+
+#[cfg(test)]
+mod tests;

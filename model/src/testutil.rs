@@ -1,0 +1,350 @@
+//! Test-only fixtures: a small hand-made snapshot, a large synthetic one, a tiny
+//! deterministic generator, and the location of the shared test vectors. Compiled only
+//! for tests; never part of the library.
+
+use crate::keys::{child_key, table_key};
+use crate::*;
+use std::path::PathBuf;
+
+/// A tiny deterministic linear congruential generator (no `rand` dependency).
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Self {
+        Lcg(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as u32
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u32() as usize) % n.max(1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// The shared directory (`CATSNAP_SHARED_DIR`, else `../../shared` from this crate).
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("CATSNAP_SHARED_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    }
+}
+
+pub fn table(schema: &str, name: &str) -> Table {
+    Table {
+        schema: schema.into(),
+        name: name.into(),
+        kind: TableKind::Table,
+        comment: None,
+        row_estimate: None,
+        primary_key: None,
+        partition_of: None,
+        partition_bound: None,
+        partition_key: None,
+        partitions: Vec::new(),
+        view_definition: None,
+        refreshed_at: None,
+    }
+}
+
+pub fn column(table: &str, name: &str, position: i32, data_type: &str) -> Column {
+    Column {
+        table: table.into(),
+        name: name.into(),
+        position,
+        data_type: data_type.into(),
+        nullable: true,
+        default: None,
+        identity: None,
+        generated: None,
+        generated_kind: None,
+        collation: None,
+        comment: None,
+        is_primary_key: false,
+        is_foreign_key: false,
+    }
+}
+
+pub fn fk(name: &str, from: &str, from_cols: &[&str], to: &str, to_cols: &[&str]) -> Relationship {
+    let list = |c: &[&str]| c.join(", ");
+    Relationship {
+        name: name.into(),
+        from_table: from.into(),
+        from_columns: from_cols.iter().map(|s| s.to_string()).collect(),
+        to_table: to.into(),
+        to_columns: to_cols.iter().map(|s| s.to_string()).collect(),
+        on_delete: FkAction::NoAction,
+        on_update: FkAction::NoAction,
+        deferrable: false,
+        initially_deferred: false,
+        match_type: "simple".into(),
+        validated: true,
+        one_to_one: false,
+        definition: format!(
+            "FOREIGN KEY ({}) REFERENCES {}({})",
+            list(from_cols),
+            to,
+            list(to_cols)
+        ),
+    }
+}
+
+pub fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> Index {
+    Index {
+        table: table.into(),
+        name: name.into(),
+        definition: format!(
+            "CREATE {}INDEX {} ON {} USING btree ({})",
+            if unique { "UNIQUE " } else { "" },
+            name,
+            table,
+            cols.join(", ")
+        ),
+        unique,
+        primary: false,
+        method: "btree".into(),
+        columns: cols.iter().map(|c| Some(c.to_string())).collect(),
+        include: Vec::new(),
+        predicate: None,
+        has_expressions: false,
+    }
+}
+
+fn insert_column(s: &mut Snapshot, c: Column) {
+    s.columns.insert(child_key(&c.table, &c.name), c);
+}
+
+/// users(id, email, status) <- orders(id, user_id, total), with a PK, an index, a unique
+/// constraint, a check constraint and an enum.
+pub fn sample() -> Snapshot {
+    let mut s = Snapshot::default();
+    s.meta.captured_at = "2024-01-01T00:00:00Z".into();
+    s.meta.schemas = vec!["public".into()];
+    s.meta.server_version = "16.2".into();
+    s.meta.server_version_num = 160002;
+
+    let users = table_key("public", "users");
+    let orders = table_key("public", "orders");
+    for (key, name) in [(&users, "users"), (&orders, "orders")] {
+        let mut t = table("public", name);
+        t.primary_key = Some(PrimaryKey {
+            name: format!("{name}_pkey"),
+            columns: vec!["id".into()],
+        });
+        t.row_estimate = Some(100);
+        s.tables.insert(key.clone(), t);
+    }
+
+    let mut id = column(&users, "id", 1, "bigint");
+    id.nullable = false;
+    id.identity = Some(Identity::Always);
+    id.is_primary_key = true;
+    insert_column(&mut s, id);
+    let mut email = column(&users, "email", 2, "text");
+    email.nullable = false;
+    insert_column(&mut s, email);
+    let mut status = column(&users, "status", 3, "public.user_status");
+    status.default = Some("'active'::public.user_status".into());
+    insert_column(&mut s, status);
+
+    let mut oid = column(&orders, "id", 1, "bigint");
+    oid.nullable = false;
+    oid.default = Some("nextval('public.orders_id_seq'::regclass)".into());
+    oid.is_primary_key = true;
+    insert_column(&mut s, oid);
+    let mut user_id = column(&orders, "user_id", 2, "bigint");
+    user_id.is_foreign_key = true;
+    insert_column(&mut s, user_id);
+    let mut total = column(&orders, "total", 3, "numeric(12,2)");
+    total.generated = Some("(0)::numeric".into());
+    total.generated_kind = Some(Generated::Stored);
+    insert_column(&mut s, total);
+
+    let rel = fk(
+        "orders_user_id_fkey",
+        &orders,
+        &["user_id"],
+        &users,
+        &["id"],
+    );
+    s.relationships
+        .insert(child_key(&orders, "orders_user_id_fkey"), rel);
+
+    let ix = index(&orders, "orders_user_id_idx", &["user_id"], false);
+    s.indexes
+        .insert(child_key(&orders, "orders_user_id_idx"), ix);
+
+    s.constraints.insert(
+        child_key(&users, "users_email_key"),
+        Constraint {
+            table: users.clone(),
+            name: "users_email_key".into(),
+            kind: ConstraintKind::Unique,
+            columns: vec!["email".into()],
+            definition: "UNIQUE (email)".into(),
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+        },
+    );
+    s.constraints.insert(
+        child_key(&orders, "orders_total_check"),
+        Constraint {
+            table: orders.clone(),
+            name: "orders_total_check".into(),
+            kind: ConstraintKind::Check,
+            columns: vec!["total".into()],
+            definition: "CHECK ((total >= (0)::numeric))".into(),
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+        },
+    );
+
+    s.enums.insert(
+        table_key("public", "user_status"),
+        EnumType {
+            schema: "public".into(),
+            name: "user_status".into(),
+            labels: vec!["active".into(), "disabled".into()],
+        },
+    );
+    s
+}
+
+/// `tables` tables of `cols` columns each, every table after the first with a foreign
+/// key to its predecessor, a primary-key index and a secondary index.
+pub fn synthetic(tables: usize, cols: usize) -> Snapshot {
+    let types = [
+        "bigint",
+        "text",
+        "integer",
+        "timestamp with time zone",
+        "boolean",
+    ];
+    let mut s = Snapshot::default();
+    s.meta.captured_at = "2024-01-01T00:00:00Z".into();
+    s.meta.schemas = vec!["app".into()];
+    for t in 0..tables {
+        let name = format!("table_{t:05}");
+        let key = table_key("app", &name);
+        let mut tb = table("app", &name);
+        tb.row_estimate = Some((t * 1000) as i64);
+        tb.comment = Some(format!("Synthetic table number {t}"));
+        tb.primary_key = Some(PrimaryKey {
+            name: format!("{name}_pkey"),
+            columns: vec!["col_000".into()],
+        });
+        s.tables.insert(key.clone(), tb);
+        for c in 0..cols {
+            let cname = format!("col_{c:03}");
+            let mut col = column(&key, &cname, c as i32 + 1, types[c % types.len()]);
+            col.nullable = c != 0;
+            if c == 0 {
+                col.identity = Some(Identity::ByDefault);
+                col.is_primary_key = true;
+            }
+            if c == 2 {
+                col.default = Some("0".into());
+            }
+            insert_column(&mut s, col);
+        }
+        let pk = format!("{name}_pkey");
+        let mut ix = index(&key, &pk, &["col_000"], true);
+        ix.primary = true;
+        s.indexes.insert(child_key(&key, &pk), ix);
+        let sec = format!("{name}_col_001_idx");
+        s.indexes.insert(
+            child_key(&key, &sec),
+            index(&key, &sec, &["col_001"], false),
+        );
+        if t > 0 {
+            let prev = table_key("app", &format!("table_{:05}", t - 1));
+            let fname = format!("{name}_parent_fkey");
+            s.relationships.insert(
+                child_key(&key, &fname),
+                fk(&fname, &key, &["col_001"], &prev, &["col_000"]),
+            );
+        }
+    }
+    s
+}
+
+/// Release-mode timings on a 2,000-table / 20,000-column snapshot. Run with
+/// `cargo test -p catalog-snapshot-model --release -- --ignored --nocapture timings`.
+#[test]
+#[ignore]
+fn timings() {
+    use std::time::Instant;
+    fn best<R>(runs: usize, mut f: impl FnMut() -> R) -> (std::time::Duration, R) {
+        let mut best = std::time::Duration::MAX;
+        let mut out = None;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let r = std::hint::black_box(f());
+            best = best.min(t.elapsed());
+            out = Some(r);
+        }
+        (best, out.expect("at least one run"))
+    }
+    let before = synthetic(2000, 10);
+    let mut after = before.clone();
+    for (i, t) in after.tables.values_mut().enumerate() {
+        t.row_estimate = Some(i as i64 * 7);
+    }
+    for (i, c) in after.columns.values_mut().enumerate() {
+        if i % 500 == 0 {
+            c.nullable = !c.nullable;
+        }
+    }
+    after.tables.remove("app.table_00010");
+    println!(
+        "snapshot: {} tables, {} columns, {} relationships, {} indexes",
+        before.tables.len(),
+        before.columns.len(),
+        before.relationships.len(),
+        before.indexes.len()
+    );
+    let (t, _) = best(20, || crate::signature::light_signature_of(&before));
+    println!("light_signature_of: {t:?}");
+    // Column names starting with U+1F600 or U+FF5E: byte order and UTF-16 order disagree
+    // within every table, so the keys must be fully re-sorted.
+    let mut astral = before.clone();
+    let cols = std::mem::take(&mut astral.columns);
+    for (_, c) in cols {
+        let lead = if c.position % 2 == 0 {
+            "😀"
+        } else {
+            "\u{ff5e}"
+        };
+        astral
+            .columns
+            .insert(child_key(&c.table, &format!("{lead}{}", c.name)), c);
+    }
+    {
+        let keys: Vec<&str> = astral.columns.keys().map(String::as_str).collect();
+        let sorted = keys
+            .windows(2)
+            .all(|w| crate::signature::cmp_utf16(w[0], w[1]).is_le());
+        assert!(!sorted, "fixture must need a UTF-16 re-sort");
+    }
+    let (t, _) = best(20, || crate::signature::light_signature_of(&astral));
+    println!("light_signature_of (keys needing a UTF-16 re-sort): {t:?}");
+    let (t, _) = best(20, || crate::signature::deep_signature(&before));
+    println!("deep_signature: {t:?}");
+    let (t, d) = best(20, || crate::diff::diff(&before, &after));
+    println!("diff (40 column changes, 1 table removed, all row estimates changed): {t:?}");
+    println!("diff summary: {:?}", d.summary);
+    let same = before.clone();
+    let (t, _) = best(20, || crate::diff::diff(&before, &same));
+    println!("diff of equal snapshots: {t:?}");
+}

@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod keys;
+pub mod merge;
 pub mod signature;
 mod types;
 

@@ -1,0 +1,191 @@
+//! Benchmark (not a test): prints figures for the 2,000-table catalog, each as a ratio to
+//! a baseline taken in the same run. Run it with `scripts/bench.sh`, which starts a
+//! throwaway cluster, loads ../shared/bench/gen2000.sql and passes:
+//!
+//!   bench <target-url> <pg_dump path> <service binary path>
+//!
+//! Figures: raw catalog queries (baseline), fresh snapshot (read + assembly + both
+//! signatures + serialization), `pg_dump --schema-only`, a memory-tier hit over loopback
+//! HTTP against the real service binary, and that process's peak RSS.
+
+use catalog_snapshot::introspect::{self, TargetOptions};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn opts() -> TargetOptions {
+    TargetOptions {
+        connect_timeout: Duration::from_secs(10),
+        statement_timeout: Duration::from_secs(60),
+        application_name: "catalog-snapshot-bench".into(),
+    }
+}
+
+async fn time_catalog(url: &str, runs: usize) -> (Duration, Duration, usize, usize) {
+    let schemas = vec!["public".to_string()];
+    let o = opts();
+    let mut client = introspect::connect(url, &o).await.expect("connect");
+    // Warm the server's catalog caches and the prepared statements' plans.
+    for _ in 0..2 {
+        let raw = introspect::read_raw(&mut client, &schemas, None, &o)
+            .await
+            .expect("raw");
+        let _ = introspect::assemble(raw, &schemas, "2026-01-01T00:00:00.000Z".into());
+    }
+    let mut raw_t = Vec::new();
+    let mut full_t = Vec::new();
+    let mut size = 0;
+    let mut tables = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let raw = introspect::read_raw(&mut client, &schemas, None, &o)
+            .await
+            .expect("raw");
+        raw_t.push(t.elapsed());
+        drop(raw);
+
+        let t = Instant::now();
+        let raw = introspect::read_raw(&mut client, &schemas, None, &o)
+            .await
+            .expect("raw");
+        let snap = introspect::assemble(raw, &schemas, catalog_snapshot::service::now_iso());
+        let json = serde_json::to_vec(&snap).expect("json");
+        full_t.push(t.elapsed());
+        size = json.len();
+        tables = snap.tables.len();
+    }
+    (median(raw_t), median(full_t), size, tables)
+}
+
+fn time_pg_dump(pg_dump: &str, url: &str, runs: usize) -> Duration {
+    let mut v = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let st = Command::new(pg_dump)
+            .args(["--schema-only", "-d", url, "-f", "/dev/null"])
+            .status()
+            .expect("pg_dump");
+        assert!(st.success());
+        v.push(t.elapsed());
+    }
+    median(v)
+}
+
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn time_memory_hit(
+    service_bin: &str,
+    url: &str,
+    hits: usize,
+) -> (Duration, Duration, u64, usize) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let mut child = Command::new(service_bin)
+        .env_clear()
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("service");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "service did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = serde_json::json!({"targetDatabaseUrl": url, "schemas": ["public"]}).to_string();
+    let path = format!("{base}/api/v1/introspect/postgres/snapshot");
+    let send = || {
+        client
+            .post(&path)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+    };
+    let t = Instant::now();
+    let first = send().await.expect("fresh").bytes().await.expect("body");
+    let fresh_http = t.elapsed();
+    let mut v = Vec::new();
+    let mut size = 0;
+    for _ in 0..hits {
+        let t = Instant::now();
+        let r = send().await.expect("hit");
+        let b = r.bytes().await.expect("body");
+        v.push(t.elapsed());
+        size = b.len();
+    }
+    assert!(size >= first.len() - 200, "hits return the snapshot");
+    let rss = peak_rss_kb(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    (median(v), fresh_http, rss, size)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        eprintln!("usage: bench <target-url> <pg_dump> <service-binary>   (see scripts/bench.sh)");
+        std::process::exit(2);
+    }
+    let (url, pg_dump, service) = (&args[1], &args[2], &args[3]);
+    let runs = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+
+    let (raw, full, json_bytes, tables) = time_catalog(url, runs).await;
+    let dump = time_pg_dump(pg_dump, url, 3);
+    let (hit, fresh_http, rss_kb, resp_bytes) = time_memory_hit(service, url, 50).await;
+
+    println!(
+        "catalog: {tables} tables, snapshot JSON {:.1} MB, response {:.1} MB",
+        json_bytes as f64 / 1e6,
+        resp_bytes as f64 / 1e6
+    );
+    println!("raw catalog queries (baseline)      {:>9.1} ms", ms(raw));
+    println!(
+        "fresh snapshot                      {:>9.1} ms   = {:.2}x raw queries (target <= 1.20x)",
+        ms(full),
+        ms(full) / ms(raw)
+    );
+    println!("pg_dump --schema-only               {:>9.1} ms   fresh snapshot = {:.2} of pg_dump (target <= 0.33)", ms(dump), ms(full) / ms(dump));
+    println!(
+        "fresh request over HTTP (1st call)  {:>9.1} ms   = {:.2}x raw queries",
+        ms(fresh_http),
+        ms(fresh_http) / ms(raw)
+    );
+    println!(
+        "memory-tier hit over HTTP (median)  {:>9.2} ms   = {:.4}x fresh snapshot (target < 2 ms)",
+        ms(hit),
+        ms(hit) / ms(full)
+    );
+    println!(
+        "service peak RSS                    {:>9.1} MB   (target < 128 MB)",
+        rss_kb as f64 / 1024.0
+    );
+}

@@ -1,0 +1,304 @@
+//! The memory tier (DESIGN.md §4): a process-wide map that warm Lambda containers reuse.
+//!
+//! Owns TTL, a byte bound with least-recently-used eviction, and the pre-serialized JSON
+//! of each snapshot so a hit does no re-serialization. It must never block on I/O while
+//! holding its lock, and never hold more than its byte bound.
+
+use bytes::Bytes;
+use model::Snapshot;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What the service computed about drift when this snapshot was read fresh.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub changed_since_last: bool,
+    pub previous_signature: Option<String>,
+    pub current_signature: String,
+    pub previous_deep_signature: Option<String>,
+    pub current_deep_signature: String,
+    /// When the snapshot compared against was captured.
+    pub previous_captured_at: Option<String>,
+}
+
+/// A snapshot as served: its JSON bytes (shared, never re-serialized) and, parsed on
+/// demand, its model.
+#[derive(Debug)]
+pub struct CachedSnapshot {
+    pub json: Bytes,
+    pub captured_at: String,
+    pub signature: String,
+    pub deep_signature: String,
+    /// Store id, when persisted.
+    pub stored_id: Option<String>,
+    pub drift: Drift,
+    parsed: OnceLock<Arc<Snapshot>>,
+}
+
+impl CachedSnapshot {
+    /// From a snapshot just read: serializes once.
+    pub fn from_snapshot(
+        snapshot: Snapshot,
+        drift: Drift,
+    ) -> Result<CachedSnapshot, serde_json::Error> {
+        let json = Bytes::from(serde_json::to_vec(&snapshot)?);
+        let meta = &snapshot.meta;
+        let c = CachedSnapshot {
+            json,
+            captured_at: meta.captured_at.clone(),
+            signature: meta.signature.clone(),
+            deep_signature: meta.deep_signature.clone(),
+            stored_id: None,
+            drift,
+            parsed: OnceLock::new(),
+        };
+        let _ = c.parsed.set(Arc::new(snapshot));
+        Ok(c)
+    }
+
+    /// From stored JSON: keeps the bytes as they are; parses only when the model is asked for.
+    pub fn from_json(
+        json: Bytes,
+        captured_at: String,
+        signature: String,
+        deep_signature: String,
+        stored_id: Option<String>,
+        drift: Drift,
+    ) -> CachedSnapshot {
+        CachedSnapshot {
+            json,
+            captured_at,
+            signature,
+            deep_signature,
+            stored_id,
+            drift,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    pub fn with_stored_id(mut self, id: Option<String>) -> Self {
+        self.stored_id = id;
+        self
+    }
+
+    /// The model, parsed from the JSON the first time it is needed.
+    pub fn snapshot(&self) -> Result<Arc<Snapshot>, serde_json::Error> {
+        if let Some(s) = self.parsed.get() {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(serde_json::from_slice::<Snapshot>(&self.json)?);
+        Ok(self.parsed.get_or_init(|| s).clone())
+    }
+
+    /// Bytes this entry accounts for in the tier's bound: the JSON, plus about as much
+    /// again when the parsed model is held.
+    pub fn weight(&self) -> usize {
+        let model = if self.parsed.get().is_some() {
+            self.json.len() * 2
+        } else {
+            0
+        };
+        self.json.len() + model + 256
+    }
+}
+
+struct Entry {
+    value: Arc<CachedSnapshot>,
+    inserted: Instant,
+    last_used: u64,
+    weight: usize,
+}
+
+struct Inner {
+    map: HashMap<String, Entry>,
+    bytes: usize,
+    tick: u64,
+}
+
+pub struct MemoryTier {
+    inner: Mutex<Inner>,
+    ttl: Duration,
+    max_bytes: usize,
+}
+
+static GLOBAL: OnceLock<MemoryTier> = OnceLock::new();
+
+/// The process-wide tier; the first caller's settings win (one configuration per process).
+pub fn global(ttl: Duration, max_bytes: usize) -> &'static MemoryTier {
+    GLOBAL.get_or_init(|| MemoryTier::new(ttl, max_bytes))
+}
+
+/// A hit: the value and how old it is.
+pub struct Hit {
+    pub value: Arc<CachedSnapshot>,
+    pub age: Duration,
+}
+
+impl MemoryTier {
+    pub fn new(ttl: Duration, max_bytes: usize) -> MemoryTier {
+        MemoryTier {
+            inner: Mutex::new(Inner {
+                map: HashMap::new(),
+                bytes: 0,
+                tick: 0,
+            }),
+            ttl,
+            max_bytes,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave the map inconsistent (every
+        // mutation is a single insert/remove plus a counter update), so recover.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A fresh (within TTL) entry, marked as recently used.
+    pub fn get(&self, key: &str) -> Option<Hit> {
+        self.lookup(key, false)
+    }
+
+    /// The entry even when past its TTL (the last known state, for drift and merges).
+    pub fn get_any(&self, key: &str) -> Option<Hit> {
+        self.lookup(key, true)
+    }
+
+    fn lookup(&self, key: &str, allow_stale: bool) -> Option<Hit> {
+        let mut inner = self.lock();
+        inner.tick += 1;
+        let tick = inner.tick;
+        let ttl = self.ttl;
+        let entry = inner.map.get_mut(key)?;
+        let age = entry.inserted.elapsed();
+        if age > ttl && !allow_stale {
+            return None;
+        }
+        entry.last_used = tick;
+        Some(Hit {
+            value: entry.value.clone(),
+            age,
+        })
+    }
+
+    /// Inserts or replaces `key`, then evicts expired entries and least-recently-used ones
+    /// until the tier is within its byte bound. An entry larger than the whole bound is
+    /// not kept.
+    pub fn put(&self, key: &str, value: Arc<CachedSnapshot>) {
+        let weight = value.weight() + key.len();
+        let mut inner = self.lock();
+        if let Some(old) = inner.map.remove(key) {
+            inner.bytes -= old.weight;
+        }
+        if weight > self.max_bytes {
+            return;
+        }
+        inner.tick += 1;
+        let tick = inner.tick;
+        inner.map.insert(
+            key.to_string(),
+            Entry {
+                value,
+                inserted: Instant::now(),
+                last_used: tick,
+                weight,
+            },
+        );
+        inner.bytes += weight;
+        if inner.bytes > self.max_bytes {
+            let ttl = self.ttl;
+            let expired: Vec<String> = inner
+                .map
+                .iter()
+                .filter(|(k, e)| k.as_str() != key && e.inserted.elapsed() > ttl)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in expired {
+                if let Some(e) = inner.map.remove(&k) {
+                    inner.bytes -= e.weight;
+                }
+            }
+        }
+        while inner.bytes > self.max_bytes {
+            let victim = inner
+                .map
+                .iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone());
+            match victim.and_then(|k| inner.map.remove(&k)) {
+                Some(e) => inner.bytes -= e.weight,
+                None => break,
+            }
+        }
+    }
+
+    /// Total bytes accounted and entry count.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.bytes, inner.map.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(size: usize) -> Arc<CachedSnapshot> {
+        let drift = Drift {
+            changed_since_last: false,
+            previous_signature: None,
+            current_signature: "s".into(),
+            previous_deep_signature: None,
+            current_deep_signature: "d".into(),
+            previous_captured_at: None,
+        };
+        Arc::new(CachedSnapshot::from_json(
+            Bytes::from(vec![b' '; size]),
+            "t".into(),
+            "s".into(),
+            "d".into(),
+            None,
+            drift,
+        ))
+    }
+
+    #[test]
+    fn expires_after_ttl_but_stays_readable_as_stale() {
+        let t = MemoryTier::new(Duration::from_millis(30), 1 << 20);
+        t.put("k", entry(10));
+        assert!(t.get("k").is_some());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(t.get("k").is_none());
+        assert!(t.get_any("k").is_some());
+    }
+
+    #[test]
+    fn evicts_least_recently_used_within_byte_bound() {
+        let t = MemoryTier::new(Duration::from_secs(60), 3 * 1400);
+        t.put("a", entry(1000));
+        t.put("b", entry(1000));
+        t.put("c", entry(1000));
+        assert!(t.get("a").is_some()); // a is now more recent than b
+        t.put("d", entry(1000));
+        assert!(t.get("b").is_none(), "b was least recently used");
+        assert!(t.get("a").is_some() && t.get("c").is_some() && t.get("d").is_some());
+        assert!(t.usage().0 <= 3 * 1400);
+    }
+
+    #[test]
+    fn too_large_entry_is_not_kept_and_replacing_frees_bytes() {
+        let t = MemoryTier::new(Duration::from_secs(60), 2000);
+        t.put("big", entry(5000));
+        assert!(t.get("big").is_none());
+        t.put("k", entry(500));
+        t.put("k", entry(600));
+        assert_eq!(t.usage().1, 1);
+        assert!(t.usage().0 < 1000);
+    }
+}

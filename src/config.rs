@@ -1,0 +1,272 @@
+//! Configuration from the environment (DESIGN.md §8), read once at start.
+//!
+//! Owns parsing and defaults. It must never log a secret value (the connection-key secret,
+//! the app database URL or a configured target URL); [`Config::describe`] says what is
+//! configured without them.
+
+use crate::introspect::TargetOptions;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The development default for `CONNECTION_KEY_SECRET`; the service warns when it runs
+/// with it, and refuses to under the Lambda runtime.
+pub const DEV_CONNECTION_KEY_SECRET: &str = "catalog-snapshot-development-secret";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    None,
+    Postgres {
+        url: String,
+    },
+    DynamoDb {
+        table: String,
+        endpoint_url: Option<String>,
+    },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub lambda: bool,
+    pub port: u16,
+    pub store: StoreChoice,
+    pub connection_key_secret: Vec<u8>,
+    pub secret_is_default: bool,
+    pub allow_raw_database_url: bool,
+    /// `connectionId` -> target URL, from `TARGET_CONNECTIONS` (a JSON object).
+    pub connections: BTreeMap<String, String>,
+    pub mem_ttl: Duration,
+    pub mem_max_bytes: usize,
+    pub db_max_age: Duration,
+    pub target: TargetOptions,
+    pub request_timeout: Duration,
+    pub store_timeout: Duration,
+    pub history_keep: usize,
+    pub dynamodb_ttl_days: u32,
+    pub max_body_bytes: usize,
+    pub max_schemas: usize,
+    pub max_visible_tables: usize,
+    /// A visible refresh of more than this share of the catalog's tables is done as a
+    /// full read instead.
+    pub visible_full_read_share: f64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn ms(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+) -> Result<Duration, String> {
+    Ok(Duration::from_millis(num(lookup, name, default)?))
+}
+
+fn num<T: std::str::FromStr>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(v) if v.trim().is_empty() => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a non-negative number, got {v:?}")),
+    }
+}
+
+fn flag(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, String> {
+    match lookup(name).as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(format!("{name} must be true or false, got {v:?}")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from any variable lookup (the environment, or a map in
+    /// unit tests).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
+        let app_url = get("APP_DATABASE_URL");
+        let store = match get("SNAPSHOT_STORE").as_deref().map(str::trim) {
+            None => match app_url {
+                Some(url) => StoreChoice::Postgres { url },
+                None => StoreChoice::None,
+            },
+            Some("none") => StoreChoice::None,
+            Some("postgres") => StoreChoice::Postgres {
+                url: app_url.ok_or("SNAPSHOT_STORE=postgres needs APP_DATABASE_URL")?,
+            },
+            Some("dynamodb") => StoreChoice::DynamoDb {
+                table: get("SNAPSHOT_TABLE").unwrap_or_else(|| "catalog_snapshots".into()),
+                endpoint_url: get("DYNAMODB_ENDPOINT_URL").or_else(|| get("AWS_ENDPOINT_URL")),
+            },
+            Some(other) => {
+                return Err(format!(
+                    "SNAPSHOT_STORE must be postgres, dynamodb or none, got {other:?}"
+                ))
+            }
+        };
+        let (secret, secret_is_default) = match get("CONNECTION_KEY_SECRET") {
+            Some(s) if s.len() < 16 => {
+                return Err("CONNECTION_KEY_SECRET must be at least 16 characters".into())
+            }
+            Some(s) => (s.into_bytes(), false),
+            None if lambda => {
+                return Err(
+                    "CONNECTION_KEY_SECRET must be set under the Lambda runtime (keys must be \
+                     stable across containers and secret)"
+                        .into(),
+                )
+            }
+            None => (DEV_CONNECTION_KEY_SECRET.as_bytes().to_vec(), true),
+        };
+        let connections = match get("TARGET_CONNECTIONS") {
+            None => BTreeMap::new(),
+            Some(json) => {
+                serde_json::from_str::<BTreeMap<String, String>>(&json).map_err(|_| {
+                    "TARGET_CONNECTIONS must be a JSON object of connectionId -> database URL"
+                        .to_string()
+                })?
+            }
+        };
+        Ok(Config {
+            lambda,
+            port: num(lookup, "PORT", 3000)?,
+            store,
+            connection_key_secret: secret,
+            secret_is_default,
+            allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
+            connections,
+            mem_ttl: ms(lookup, "MEM_TTL_MS", 60_000)?,
+            mem_max_bytes: num(lookup, "MEM_MAX_BYTES", 48 * 1024 * 1024)?,
+            db_max_age: ms(lookup, "DB_MAX_AGE_MS", 600_000)?,
+            target: TargetOptions {
+                connect_timeout: ms(lookup, "TARGET_CONNECT_TIMEOUT_MS", 5_000)?,
+                statement_timeout: ms(lookup, "TARGET_STATEMENT_TIMEOUT_MS", 20_000)?,
+                application_name: "catalog-snapshot".into(),
+            },
+            request_timeout: ms(lookup, "REQUEST_TIMEOUT_MS", 28_000)?,
+            store_timeout: ms(lookup, "STORE_TIMEOUT_MS", 5_000)?,
+            history_keep: num(lookup, "HISTORY_KEEP", 50)?,
+            dynamodb_ttl_days: num(lookup, "SNAPSHOT_TTL_DAYS", 30)?,
+            max_body_bytes: num(lookup, "MAX_BODY_BYTES", 256 * 1024)?,
+            max_schemas: num(lookup, "MAX_SCHEMAS", 100)?,
+            max_visible_tables: num(lookup, "MAX_VISIBLE_TABLES", 2_000)?,
+            visible_full_read_share: match num(lookup, "VISIBLE_FULL_READ_SHARE", 0.25f64)? {
+                s if s > 0.0 && s <= 1.0 => s,
+                s => {
+                    return Err(format!(
+                        "VISIBLE_FULL_READ_SHARE must be in (0, 1], got {s}"
+                    ))
+                }
+            },
+        })
+    }
+
+    /// What is configured, without secrets: for the startup log.
+    pub fn describe(&self) -> String {
+        let store = match &self.store {
+            StoreChoice::None => {
+                "none (memory-only: snapshots are lost when the process ends)".to_string()
+            }
+            StoreChoice::Postgres { .. } => "postgres (APP_DATABASE_URL)".to_string(),
+            StoreChoice::DynamoDb {
+                table,
+                endpoint_url,
+            } => format!(
+                "dynamodb table {table}{}",
+                if endpoint_url.is_some() {
+                    " at a custom endpoint"
+                } else {
+                    ""
+                }
+            ),
+        };
+        format!(
+            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} secret={}",
+            if self.lambda { "lambda" } else { "local" },
+            store,
+            self.mem_ttl.as_millis(),
+            self.mem_max_bytes,
+            self.db_max_age.as_millis(),
+            self.allow_raw_database_url,
+            self.connections.len(),
+            if self.secret_is_default { "development default" } else { "configured" },
+        )
+    }
+
+    pub fn store_name(&self) -> &'static str {
+        match self.store {
+            StoreChoice::None => "none",
+            StoreChoice::Postgres { .. } => "postgres",
+            StoreChoice::DynamoDb { .. } => "dynamodb",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_memory_only_and_local() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.store, StoreChoice::None);
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.mem_ttl, Duration::from_secs(60));
+        assert_eq!(c.db_max_age, Duration::from_secs(600));
+        assert!(c.allow_raw_database_url);
+        assert!(c.secret_is_default);
+    }
+
+    #[test]
+    fn app_database_url_selects_postgres_and_is_not_described() {
+        let c = cfg(&[("APP_DATABASE_URL", "postgres://u:hunter2pass@h/db")]).unwrap();
+        assert!(matches!(c.store, StoreChoice::Postgres { .. }));
+        assert!(!c.describe().contains("hunter2pass"));
+        assert!(!format!("{c:?}").contains("hunter2pass"));
+    }
+
+    #[test]
+    fn lambda_needs_a_secret_and_disables_raw_urls() {
+        assert!(cfg(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).is_err());
+        let c = cfg(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("CONNECTION_KEY_SECRET", "0123456789abcdef0123"),
+        ])
+        .unwrap();
+        assert!(c.lambda && !c.allow_raw_database_url);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = cfg(&[("MEM_TTL_MS", "soon")]).unwrap_err();
+        assert!(e.contains("MEM_TTL_MS"), "{e}");
+        let e = cfg(&[("SNAPSHOT_STORE", "redis")]).unwrap_err();
+        assert!(e.contains("SNAPSHOT_STORE"), "{e}");
+    }
+}

@@ -1,0 +1,145 @@
+//! The API boundary's one error enum and its one mapping to HTTP statuses.
+//!
+//! Every failure a caller can see becomes an [`ApiError`]; [`ApiError::status`] is the
+//! only place a status code is chosen. Messages must never carry a URL, password or
+//! other credential.
+
+use crate::introspect::IntrospectError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; `field` names the offending field when there is one.
+    #[error("{message}")]
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The target database refused or failed the connection.
+    #[error("{0}")]
+    TargetUnavailable(String),
+    /// The target database did not answer in time.
+    #[error("{0}")]
+    TargetTimeout(String),
+    /// A catalog query failed on the target.
+    #[error("{0}")]
+    TargetQuery(String),
+    /// The persistent tier is needed (e.g. history) and is down or not configured.
+    #[error("{0}")]
+    StoreUnavailable(String),
+    /// The whole request ran past its time budget.
+    #[error("the request did not finish within {0} ms")]
+    RequestTimeout(u64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TargetUnavailable(_) | ApiError::TargetQuery(_) => StatusCode::BAD_GATEWAY,
+            ApiError::TargetTimeout(_) | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "bad_request",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::TargetUnavailable(_) => "target_unavailable",
+            ApiError::TargetTimeout(_) => "target_timeout",
+            ApiError::TargetQuery(_) => "target_query_failed",
+            ApiError::StoreUnavailable(_) => "store_unavailable",
+            ApiError::RequestTimeout(_) => "request_timeout",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let field = match &self {
+            ApiError::BadRequest { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                field,
+            },
+        };
+        (self.status(), axum::Json(body)).into_response()
+    }
+}
+
+impl From<IntrospectError> for ApiError {
+    fn from(e: IntrospectError) -> Self {
+        match &e {
+            IntrospectError::Connect(_) => ApiError::TargetUnavailable(e.to_string()),
+            IntrospectError::Timeout(_) => ApiError::TargetTimeout(e.to_string()),
+            IntrospectError::Query(_) => ApiError::TargetQuery(e.to_string()),
+            IntrospectError::UnknownSchemas(names) => ApiError::bad(
+                "schemas",
+                format!(
+                    "these schemas do not exist on the target database: {}",
+                    names.join(", ")
+                ),
+            ),
+            IntrospectError::UnknownTables(names) => ApiError::bad(
+                "visibleTables",
+                format!(
+                    "these tables do not exist in the schemas read: {}",
+                    names.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::StoreUnavailable(e.to_string())
+    }
+}

@@ -1,0 +1,426 @@
+//! HTTP routes: the one router both entry points serve (Lambda via `lambda_http`, local
+//! via `axum::serve`).
+//!
+//! Owns request parsing and validation (every bad input becomes a 400 naming its field),
+//! body limits, and response assembly: a snapshot response is written around the
+//! snapshot's pre-serialized JSON, never re-serializing it. It must never echo a URL or
+//! credential back, and holds no tier logic (that is [`crate::service`]).
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::service::{
+    ConnectionRef, DiffRequest, HistoryRequest, Refresh, Service, SnapshotOutcome, SnapshotRef,
+    SnapshotRequest,
+};
+use crate::store;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub const SNAPSHOT_PATH: &str = "/api/v1/introspect/postgres/snapshot";
+pub const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
+pub const HISTORY_PATH: &str = "/api/v1/introspect/postgres/history";
+
+/// Builds the store the configuration names, the service and the router.
+pub async fn app(cfg: Config) -> Result<Router, String> {
+    let store = store::build(&cfg).await?;
+    let service = Service::new(Arc::new(cfg), store);
+    if !service.config().lambda {
+        // Locally, find a misconfigured store at start; under Lambda, init is short and
+        // the first request prepares it.
+        service.prepare_store().await;
+    }
+    Ok(router(service))
+}
+
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route(SNAPSHOT_PATH, post(snapshot).fallback(method_not_allowed))
+        .route(DIFF_PATH, post(diff).fallback(method_not_allowed))
+        .route(HISTORY_PATH, post(history).fallback(method_not_allowed))
+        .route("/healthz", get(healthz).fallback(method_not_allowed))
+        .fallback(not_found)
+        .with_state(service)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("method not allowed on this route".into())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    status: &'static str,
+    store: &'static str,
+    memory_only: bool,
+    catalog_reads: u64,
+    memory_bytes: usize,
+    memory_entries: usize,
+}
+
+async fn healthz(State(service): State<Arc<Service>>) -> Response {
+    let (bytes, entries) = service.memory().usage();
+    axum::Json(Health {
+        status: "ok",
+        store: service.store_name(),
+        memory_only: service.store_name() == "none",
+        catalog_reads: crate::introspect::catalog_reads(),
+        memory_bytes: bytes,
+        memory_entries: entries,
+    })
+    .into_response()
+}
+
+/// Reads the body up to the configured limit and parses it as a JSON object.
+async fn json_object(body: Body, limit: usize) -> Result<Map<String, Value>, ApiError> {
+    let bytes = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::bad("body", "could not read the request body")
+            }
+        })?
+        .to_bytes();
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest {
+        field: None,
+        message: format!("request body is not valid JSON: {e}"),
+    })?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::BadRequest {
+            field: None,
+            message: "request body must be a JSON object".into(),
+        }),
+    }
+}
+
+fn opt_string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(ApiError::bad(field, format!("{field} must not be empty")))
+        }
+        Some(Value::String(s)) if s.len() > 4096 => {
+            Err(ApiError::bad(field, format!("{field} is too long")))
+        }
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad(field, format!("{field} must be a string"))),
+    }
+}
+
+fn string_list(
+    body: &Map<String, Value>,
+    field: &str,
+    max: usize,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let items = match body.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ApiError::bad(
+                field,
+                format!("{field} must be an array of strings"),
+            ))
+        }
+    };
+    if items.len() > max {
+        return Err(ApiError::bad(
+            field,
+            format!(
+                "{field} has {} entries; at most {max} are allowed",
+                items.len()
+            ),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::String(s) if !s.trim().is_empty() && s.len() <= 1024 => Ok(s.clone()),
+            _ => Err(ApiError::bad(
+                field,
+                format!("{field}[{i}] must be a non-empty string of at most 1024 bytes"),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The connection part every endpoint shares: `targetDatabaseUrl` or `connectionId`,
+/// `workspaceId`, `schemas`.
+pub fn parse_connection(
+    body: &Map<String, Value>,
+    cfg: &Config,
+) -> Result<ConnectionRef, ApiError> {
+    let schemas = string_list(body, "schemas", cfg.max_schemas)?.ok_or_else(|| {
+        ApiError::bad(
+            "schemas",
+            "schemas is required (a non-empty array of schema names)",
+        )
+    })?;
+    if schemas.is_empty() {
+        return Err(ApiError::bad(
+            "schemas",
+            "schemas must name at least one schema",
+        ));
+    }
+    let conn = ConnectionRef {
+        workspace_id: opt_string(body, "workspaceId")?,
+        connection_id: opt_string(body, "connectionId")?,
+        target_database_url: opt_string(body, "targetDatabaseUrl")?,
+        schemas,
+    };
+    if conn.target_database_url.is_none() && conn.connection_id.is_none() {
+        return Err(ApiError::bad(
+            "targetDatabaseUrl",
+            "one of targetDatabaseUrl or connectionId is required",
+        ));
+    }
+    Ok(conn)
+}
+
+/// Validates a snapshot request body (DESIGN.md §1).
+pub fn parse_snapshot_request(
+    body: &Map<String, Value>,
+    cfg: &Config,
+) -> Result<SnapshotRequest, ApiError> {
+    let conn = parse_connection(body, cfg)?;
+    let refresh = match body.get("refresh") {
+        None | Some(Value::Null) => Refresh::Cache,
+        Some(Value::String(s)) => match s.as_str() {
+            "cache" => Refresh::Cache,
+            "force" => Refresh::Force,
+            "visible" => Refresh::Visible,
+            other => {
+                return Err(ApiError::bad(
+                    "refresh",
+                    format!("refresh must be \"cache\", \"force\" or \"visible\", got {other:?}"),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::bad(
+                "refresh",
+                "refresh must be \"cache\", \"force\" or \"visible\"",
+            ))
+        }
+    };
+    let visible_tables =
+        string_list(body, "visibleTables", cfg.max_visible_tables)?.unwrap_or_default();
+    if refresh == Refresh::Visible && visible_tables.is_empty() {
+        return Err(ApiError::bad(
+            "visibleTables",
+            "refresh \"visible\" needs visibleTables (e.g. [\"public.users\"])",
+        ));
+    }
+    Ok(SnapshotRequest {
+        conn,
+        refresh,
+        visible_tables,
+    })
+}
+
+fn snapshot_ref(
+    body: &Map<String, Value>,
+    field: &str,
+    default: SnapshotRef,
+) -> Result<SnapshotRef, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::String(s)) => Ok(match s.as_str() {
+            "latest" => SnapshotRef::Latest,
+            "previous" => SnapshotRef::Previous,
+            "fresh" => SnapshotRef::Fresh,
+            id if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => {
+                SnapshotRef::Id(id.to_string())
+            }
+            _ => {
+                return Err(ApiError::bad(
+                    field,
+                    format!("{field} must be \"latest\", \"previous\", \"fresh\" or a snapshot id"),
+                ))
+            }
+        }),
+        Some(_) => Err(ApiError::bad(
+            field,
+            format!("{field} must be \"latest\", \"previous\", \"fresh\" or a snapshot id"),
+        )),
+    }
+}
+
+pub fn parse_diff_request(
+    body: &Map<String, Value>,
+    cfg: &Config,
+) -> Result<DiffRequest, ApiError> {
+    Ok(DiffRequest {
+        conn: parse_connection(body, cfg)?,
+        from: snapshot_ref(body, "from", SnapshotRef::Previous)?,
+        to: snapshot_ref(body, "to", SnapshotRef::Latest)?,
+    })
+}
+
+pub fn parse_history_request(
+    body: &Map<String, Value>,
+    cfg: &Config,
+) -> Result<HistoryRequest, ApiError> {
+    let limit = match body.get("limit") {
+        None | Some(Value::Null) => 20,
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(l) if (1..=200).contains(&l) => l as usize,
+            _ => {
+                return Err(ApiError::bad(
+                    "limit",
+                    "limit must be an integer from 1 to 200",
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::bad(
+                "limit",
+                "limit must be an integer from 1 to 200",
+            ))
+        }
+    };
+    let before = opt_string(body, "before")?;
+    if let Some(b) = &before {
+        if time::OffsetDateTime::parse(b, &time::format_description::well_known::Rfc3339).is_err() {
+            return Err(ApiError::bad(
+                "before",
+                "before must be an ISO-8601 time (a nextBefore value)",
+            ));
+        }
+    }
+    Ok(HistoryRequest {
+        conn: parse_connection(body, cfg)?,
+        limit,
+        before,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponseTail<'a> {
+    cache: &'a crate::service::CacheInfo,
+    last_refreshed_at: &'a str,
+    drift: &'a crate::cache::Drift,
+    persistence: &'a crate::service::Persistence,
+    refresh: &'a crate::service::RefreshInfo,
+}
+
+/// `{"snapshot":<stored JSON>,"cache":...,"lastRefreshedAt":...,"drift":...}` written as
+/// three chunks; the middle one is the cached bytes themselves.
+fn snapshot_response(outcome: &SnapshotOutcome) -> Result<Response, ApiError> {
+    let tail = serde_json::to_vec(&ResponseTail {
+        cache: &outcome.cache,
+        last_refreshed_at: &outcome.cached.captured_at,
+        drift: &outcome.cached.drift,
+        persistence: &outcome.persistence,
+        refresh: &outcome.refresh,
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // `tail` is `{...}`: replace its opening brace with a comma.
+    let mut tail = tail;
+    tail[0] = b',';
+    let chunks = [
+        Bytes::from_static(b"{\"snapshot\":"),
+        outcome.cached.json.clone(),
+        Bytes::from(tail),
+    ];
+    let len: usize = chunks.iter().map(Bytes::len).sum();
+    let body = Body::new(ChunkedBody {
+        chunks: chunks.into_iter().collect(),
+        remaining: len as u64,
+    });
+    let mut resp = Response::new(body);
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// A body made of ready byte chunks with an exact size hint (so hyper sends a
+/// Content-Length and writes the shared snapshot bytes without copying them).
+struct ChunkedBody {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl http_body::Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        if let Some(c) = &next {
+            self.remaining -= c.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|c| Ok(http_body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// Runs `work` within the request time budget.
+async fn within_budget<T>(
+    cfg: &Config,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let budget = cfg.request_timeout;
+    tokio::time::timeout(budget, work)
+        .await
+        .map_err(|_| ApiError::RequestTimeout(budget.as_millis() as u64))?
+}
+
+async fn snapshot(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+    let cfg = service.config();
+    let body = json_object(body, cfg.max_body_bytes).await?;
+    let req = parse_snapshot_request(&body, cfg)?;
+    let outcome = within_budget(cfg, service.snapshot(req)).await?;
+    snapshot_response(&outcome)
+}
+
+async fn diff(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+    let cfg = service.config();
+    let body = json_object(body, cfg.max_body_bytes).await?;
+    let req = parse_diff_request(&body, cfg)?;
+    let outcome = within_budget(cfg, service.diff(req)).await?;
+    Ok(axum::Json(outcome).into_response())
+}
+
+async fn history(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+    let cfg = service.config();
+    let body = json_object(body, cfg.max_body_bytes).await?;
+    let req = parse_history_request(&body, cfg)?;
+    let outcome = within_budget(cfg, service.history(req)).await?;
+    Ok(axum::Json(outcome).into_response())
+}

@@ -1,0 +1,16 @@
+//! Catalog Snapshot: introspects a PostgreSQL catalog and serves it, with a memory tier,
+//! a persistent tier, refresh modes and drift detection.
+//!
+//! The request path lives in [`service`]; [`http`] maps it onto routes; `main.rs` only
+//! picks the Lambda loop or the local server. Nothing in this crate may log, store or
+//! return a database credential.
+
+pub mod cache;
+pub mod config;
+pub mod connkey;
+pub mod error;
+pub mod http;
+pub mod introspect;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,122 @@
+//! The persistent tier: one trait, one implementation per backend.
+//!
+//! Owns saving and loading serialized snapshots by (connection key, schemas). It must
+//! never see a credential (keys are already hashed), never decide freshness (the service
+//! compares `captured_at` with its max age) and never leave a half-written snapshot
+//! visible to a reader.
+
+pub mod dynamodb;
+pub mod postgres;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// Which snapshots a row belongs to: a keyed hash of the connection and the normalized
+/// schema list. Neither part contains a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoreKey {
+    pub connection_key: String,
+    /// Normalized schemas (sorted, deduplicated), joined as a JSON array string.
+    pub schemas_key: String,
+}
+
+/// Summary of a stored snapshot, as history lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotSummary {
+    pub id: String,
+    pub captured_at: String,
+    pub signature: String,
+    pub deep_signature: String,
+    pub table_count: usize,
+}
+
+/// A stored snapshot: its summary and its serialized JSON, byte for byte as saved.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub summary: SnapshotSummary,
+    pub json: Bytes,
+}
+
+/// What to save: the summary fields (id is assigned by the store) and the JSON body.
+#[derive(Debug, Clone)]
+pub struct NewSnapshot {
+    pub workspace_id: Option<String>,
+    pub captured_at: String,
+    pub signature: String,
+    pub deep_signature: String,
+    pub table_count: usize,
+    pub json: Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("snapshot store unavailable: {0}")]
+    Unavailable(String),
+    #[error("snapshot store timed out after {0} ms")]
+    Timeout(u64),
+    #[error("snapshot store misconfigured: {0}")]
+    Misconfigured(String),
+    #[error("stored snapshot is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The persistent tier. Every implementation passes the same behaviour suite
+/// (`tests/it/store_suite.rs`).
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// `postgres` or `dynamodb`.
+    fn name(&self) -> &'static str;
+
+    /// Prepares the backend (runs migrations, checks the table exists). Idempotent.
+    async fn prepare(&self) -> Result<(), StoreError>;
+
+    /// The newest snapshot for `key`, if any.
+    async fn load_latest(&self, key: &StoreKey) -> Result<Option<StoredSnapshot>, StoreError>;
+
+    /// The newest snapshot's summary, without its body (for drift). Stores override
+    /// this when they can read it cheaper than the body.
+    async fn latest_summary(&self, key: &StoreKey) -> Result<Option<SnapshotSummary>, StoreError> {
+        Ok(self.load_latest(key).await?.map(|s| s.summary))
+    }
+
+    /// One snapshot by id, if it exists under `key`.
+    async fn load(&self, key: &StoreKey, id: &str) -> Result<Option<StoredSnapshot>, StoreError>;
+
+    /// Saves `snapshot` as the newest for `key` and returns its id. Acknowledged only
+    /// once durable; the latest pointer never moves backwards in time.
+    async fn save(&self, key: &StoreKey, snapshot: &NewSnapshot) -> Result<String, StoreError>;
+
+    /// Summaries newest first; `before` is a `captured_at` cursor (exclusive).
+    async fn history(
+        &self,
+        key: &StoreKey,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Vec<SnapshotSummary>, StoreError>;
+}
+
+/// The store the configuration names, or `None` for memory-only.
+pub async fn build(
+    cfg: &crate::config::Config,
+) -> Result<Option<std::sync::Arc<dyn SnapshotStore>>, String> {
+    use crate::config::StoreChoice;
+    match &cfg.store {
+        StoreChoice::None => Ok(None),
+        StoreChoice::Postgres { url } => {
+            let store = postgres::PostgresStore::new(
+                url,
+                postgres::PostgresStoreOptions {
+                    connect_timeout: cfg.store_timeout,
+                    statement_timeout: cfg.store_timeout,
+                    keep: cfg.history_keep,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(Some(std::sync::Arc::new(store)))
+        }
+        StoreChoice::DynamoDb { .. } => {
+            Err("the DynamoDB store is not available in this build yet".into())
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Test harness: a throwaway PostgreSQL cluster (initdb/pg_ctl on a free port in a temp
+//! dir), the service binary as a child process, and moto's DynamoDB server.
+//!
+//! Each is started at most once per test binary and removed when the binary exits, even
+//! on panic: a detached watchdog waits for this process to end, then stops the server
+//! and deletes its directory. Nothing here is a fake: tests talk to real servers.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// The superuser password of the throwaway cluster. Tests grep responses, logs and stored
+/// rows for it: it must never appear there.
+pub const PG_PASSWORD: &str = "Sup3r-Secret-pw_4Harness";
+
+pub struct Pg {
+    pub port: u16,
+    pub bin: PathBuf,
+    pub dir: PathBuf,
+}
+
+static PG: OnceCell<Pg> = OnceCell::const_new();
+static DB_SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// The shared cluster of this test binary.
+pub async fn pg() -> &'static Pg {
+    PG.get_or_init(|| async {
+        tokio::task::spawn_blocking(start_pg)
+            .await
+            .expect("start_pg panicked")
+    })
+    .await
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+fn is_root() -> bool {
+    // SAFETY-free check: uid 0 owns /proc/self.
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+}
+
+/// PostgreSQL server binaries: `CATSNAP_PG_BIN`, else the newest /usr/lib/postgresql/*/bin.
+pub fn pg_bin_dir() -> PathBuf {
+    if let Ok(p) = std::env::var("CATSNAP_PG_BIN") {
+        return PathBuf::from(p);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is not installed: no /usr/lib/postgresql (run scripts/test.sh, which installs it)")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("no PostgreSQL server binaries under /usr/lib/postgresql")
+        .1
+}
+
+/// Runs a PostgreSQL binary as the `postgres` OS user when we are root (initdb and the
+/// server refuse to run as root).
+fn pg_command(bin: &Path, name: &str) -> Command {
+    let exe = bin.join(name);
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
+fn run_ok(mut c: Command, what: &str) {
+    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Kills `cleanup` (a shell snippet) once this process has exited.
+fn watchdog(cleanup: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {cleanup}",
+        pid = std::process::id()
+    );
+    let _ = Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+}
+
+fn start_pg() -> Pg {
+    let bin = pg_bin_dir();
+    let dir = tempfile::Builder::new()
+        .prefix("catsnap-pg-")
+        .tempdir()
+        .expect("tempdir")
+        .keep();
+    let data = dir.join("data");
+    let pwfile = dir.join("pw");
+    std::fs::write(&pwfile, PG_PASSWORD).expect("write pwfile");
+    if is_root() {
+        run_ok(
+            {
+                let mut c = Command::new("chown");
+                c.args(["-R", "postgres:postgres"]).arg(&dir);
+                c
+            },
+            "chown",
+        );
+    }
+    let mut initdb = pg_command(&bin, "initdb");
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        ])
+        .args(["--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
+        .arg(format!("--pwfile={}", pwfile.display()));
+    run_ok(initdb, "initdb");
+    let port = free_port();
+    let opts = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off \
+         -c synchronous_commit=off -c max_connections=300 -c shared_buffers=128MB",
+        dir.display()
+    );
+    let mut ctl = pg_command(&bin, "pg_ctl");
+    ctl.arg("-D")
+        .arg(&data)
+        .arg("-o")
+        .arg(&opts)
+        .arg("-l")
+        .arg(dir.join("server.log"))
+        .args(["-w", "-t", "60", "start"]);
+    run_ok(ctl, "pg_ctl start");
+    let runas = if is_root() {
+        "runuser -u postgres -- "
+    } else {
+        ""
+    };
+    watchdog(&format!(
+        "{runas}{} -D '{}' -m immediate stop; rm -rf '{}'",
+        bin.join("pg_ctl").display(),
+        data.display(),
+        dir.display()
+    ));
+    Pg { port, bin, dir }
+}
+
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl Pg {
+    /// `postgres://postgres:PASSWORD@127.0.0.1:PORT/db`
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{db}",
+            self.port
+        )
+    }
+
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
+    /// A command for a client binary (psql, pg_dump...) with the connection set in env.
+    pub fn client_command(&self, name: &str) -> Command {
+        let mut c = Command::new(self.bin(name));
+        c.env("PGHOST", "127.0.0.1")
+            .env("PGPORT", self.port.to_string())
+            .env("PGUSER", "postgres")
+            .env("PGPASSWORD", PG_PASSWORD);
+        c
+    }
+
+    /// Creates a fresh, uniquely named database.
+    pub async fn create_db(&self, prefix: &str) -> TestDb {
+        let name = format!(
+            "{}_{}_{}",
+            prefix.to_lowercase(),
+            std::process::id(),
+            DB_SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = connect(&self.url("postgres")).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create database");
+        TestDb {
+            url: self.url(&name),
+            name,
+        }
+    }
+
+    /// Runs `psql -v ON_ERROR_STOP=1 -f file` against `db`.
+    pub fn psql_file(&self, db: &str, file: &Path) -> Result<(), String> {
+        let out = self
+            .client_command("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f"])
+            .arg(file)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to test cluster: {e}"));
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+impl TestDb {
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.url).await
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.client()
+            .await
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// `../shared` beside the project, or `CATSNAP_SHARED_DIR`; `None` (and the caller
+/// prints why it skips) on a clone without it.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = std::env::var("CATSNAP_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    p.is_dir().then_some(p)
+}
+
+/// The service binary running as a local server, killed on drop. Its stdout and stderr go
+/// to `log_path` so tests can read what it logged.
+pub struct Server {
+    pub base: String,
+    pub port: u16,
+    pub log_path: PathBuf,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the service with `env` (on top of a clean environment with PATH and the
+    /// port) and waits until /healthz answers.
+    pub async fn start(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log_path = dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalog-snapshot"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn service");
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Server {
+            base,
+            port,
+            log_path,
+            child,
+            _dir: dir,
+        };
+        let client = reqwest::Client::new();
+        let start = Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "service did not come up: {}",
+                server.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// POSTs JSON to `path`, returning the status and the body parsed as JSON.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {text}"));
+        (status, json)
+    }
+
+    /// POSTs raw bytes with a JSON content type, returning status and raw body.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, String) {
+        let r = reqwest::Client::new()
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto's DynamoDB server, started once per test binary on a free port. `None` (and the
+/// caller prints why it skips) when `moto_server` is not installed; scripts/test.sh
+/// installs it into .venv and sets `CATSNAP_MOTO_SERVER`.
+pub struct Moto {
+    pub endpoint: String,
+}
+
+static MOTO: OnceCell<Option<Moto>> = OnceCell::const_new();
+
+pub fn moto_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CATSNAP_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.exists() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("moto_server"))
+            .find(|p| p.exists())
+    })
+}
+
+pub async fn moto() -> Option<&'static Moto> {
+    MOTO.get_or_init(|| async {
+        let bin = moto_binary()?;
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+        watchdog(&format!("kill {} 2>/dev/null", child.id()));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Some(Moto { endpoint })
+    })
+    .await
+    .as_ref()
+}

@@ -1,0 +1,7 @@
+//! Integration tests against a real, throwaway PostgreSQL cluster (and moto's DynamoDB
+//! server), one binary so the cluster starts once.
+
+mod harness;
+mod lambda_mode;
+mod snapshot_api;
+mod visible_diff;

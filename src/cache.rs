@@ -35,6 +35,8 @@ pub struct CachedSnapshot {
     pub stored_id: Option<String>,
     pub drift: Drift,
     parsed: OnceLock<Arc<Snapshot>>,
+    /// The JSON deflated once, for gzip responses (made on the first one).
+    deflated: OnceLock<crate::gzip::Segment>,
 }
 
 impl CachedSnapshot {
@@ -53,6 +55,7 @@ impl CachedSnapshot {
             stored_id: None,
             drift,
             parsed: OnceLock::new(),
+            deflated: OnceLock::new(),
         };
         let _ = c.parsed.set(Arc::new(snapshot));
         Ok(c)
@@ -75,6 +78,7 @@ impl CachedSnapshot {
             stored_id,
             drift,
             parsed: OnceLock::new(),
+            deflated: OnceLock::new(),
         }
     }
 
@@ -90,6 +94,12 @@ impl CachedSnapshot {
         }
         let s = Arc::new(serde_json::from_slice::<Snapshot>(&self.json)?);
         Ok(self.parsed.get_or_init(|| s).clone())
+    }
+
+    /// The JSON as a raw deflate segment (sync-flushed), made once.
+    pub fn deflated(&self) -> &crate::gzip::Segment {
+        self.deflated
+            .get_or_init(|| crate::gzip::segment(&self.json, flate2::Compression::fast(), false))
     }
 
     /// Bytes this entry accounts for in the tier's bound: the JSON, plus about as much

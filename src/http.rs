@@ -15,7 +15,7 @@ use crate::service::{
 use crate::store;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -325,8 +325,26 @@ struct ResponseTail<'a> {
 }
 
 /// `{"snapshot":<stored JSON>,"cache":...,"lastRefreshedAt":...,"drift":...}` written as
-/// three chunks; the middle one is the cached bytes themselves.
-fn snapshot_response(outcome: &SnapshotOutcome) -> Result<Response, ApiError> {
+/// three chunks; the middle one is the cached bytes themselves (or, gzip'd, their cached
+/// deflate segment). `ETag` is the deep signature; a matching `If-None-Match` gets 304.
+fn snapshot_response(outcome: &SnapshotOutcome, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", outcome.cached.deep_signature);
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        });
+    if matches {
+        let mut resp = Response::new(Body::empty());
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        resp.headers_mut().insert(header::ETAG, etag_value);
+        return Ok(resp);
+    }
     let tail = serde_json::to_vec(&ResponseTail {
         cache: &outcome.cache,
         last_refreshed_at: &outcome.cached.captured_at,
@@ -338,25 +356,58 @@ fn snapshot_response(outcome: &SnapshotOutcome) -> Result<Response, ApiError> {
     // `tail` is `{...}`: replace its opening brace with a comma.
     let mut tail = tail;
     tail[0] = b',';
-    let chunks = [
-        Bytes::from_static(b"{\"snapshot\":"),
-        outcome.cached.json.clone(),
-        Bytes::from(tail),
-    ];
+    const HEAD: &[u8] = b"{\"snapshot\":";
+    let gzip = accepts_gzip(headers);
+    let chunks: Vec<Bytes> = if gzip {
+        let head = crate::gzip::segment(HEAD, flate2::Compression::fast(), false);
+        let tail = crate::gzip::segment(&tail, flate2::Compression::fast(), true);
+        crate::gzip::member(&[&head, outcome.cached.deflated(), &tail])
+    } else {
+        vec![
+            Bytes::from_static(HEAD),
+            outcome.cached.json.clone(),
+            Bytes::from(tail),
+        ]
+    };
     let len: usize = chunks.iter().map(Bytes::len).sum();
     let body = Body::new(ChunkedBody {
         chunks: chunks.into_iter().collect(),
         remaining: len as u64,
     });
     let mut resp = Response::new(body);
-    let headers = resp.headers_mut();
-    headers.insert(
+    let h = resp.headers_mut();
+    h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::ETAG, etag_value);
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     Ok(resp)
+}
+
+/// True when `Accept-Encoding` lists gzip with a non-zero weight.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|enc| {
+            let mut parts = enc.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let q_zero = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
+        })
 }
 
 /// A body made of ready byte chunks with an exact size hint (so hyper sends a
@@ -401,12 +452,16 @@ async fn within_budget<T>(
         .map_err(|_| ApiError::RequestTimeout(budget.as_millis() as u64))?
 }
 
-async fn snapshot(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+async fn snapshot(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
     let req = parse_snapshot_request(&body, cfg)?;
     let outcome = within_budget(cfg, service.snapshot(req)).await?;
-    snapshot_response(&outcome)
+    snapshot_response(&outcome, &headers)
 }
 
 async fn diff(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod config;
 pub mod connkey;
 pub mod error;
+pub mod gzip;
 pub mod http;
 pub mod introspect;
 pub mod service;

@@ -505,3 +505,57 @@ async fn signature_matches_the_original_node_algorithm_on_real_responses() {
     assert_eq!(v["drift"]["currentSignature"], node_sig.as_str());
     assert_eq!(v["snapshot"]["meta"]["signature"], node_sig.as_str());
 }
+
+#[tokio::test]
+async fn gzip_and_etag_for_clients_that_ask() {
+    use std::io::Read;
+    let db = shop_db("gzip").await;
+    let server = Server::start(&[]).await;
+    let client = reqwest::Client::new();
+    let send = |headers: &[(&str, &str)]| {
+        let mut r = client.post(server.url(PATH)).json(&body(&db, "cache"));
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.send()
+    };
+    let plain = send(&[]).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let etag = plain.headers()["etag"].to_str().unwrap().to_string();
+    let plain: Value = plain.json().await.unwrap();
+    assert_eq!(
+        etag,
+        format!(
+            "\"{}\"",
+            plain["snapshot"]["meta"]["deepSignature"].as_str().unwrap()
+        )
+    );
+
+    for _ in 0..2 {
+        // Twice: the second reuses the cached deflate segment.
+        let gz = send(&[("accept-encoding", "br;q=1, gzip;q=0.8")])
+            .await
+            .unwrap();
+        assert_eq!(gz.status(), 200);
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        let bytes = gz.bytes().await.unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .expect("valid gzip");
+        let v: Value = serde_json::from_str(&text).expect("gzip body is the JSON response");
+        assert_eq!(v["snapshot"], plain["snapshot"]);
+        assert_eq!(v["cache"]["source"], "mem");
+        assert!(bytes.len() < text.len());
+    }
+    let refused = send(&[("accept-encoding", "gzip;q=0")]).await.unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+
+    let not_modified = send(&[("if-none-match", &etag)]).await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(not_modified.headers()["etag"].to_str().unwrap(), etag);
+    let other = send(&[("if-none-match", "\"something-else\"")])
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+}

@@ -115,8 +115,28 @@ pub async fn build(
             .map_err(|e| e.to_string())?;
             Ok(Some(std::sync::Arc::new(store)))
         }
-        StoreChoice::DynamoDb { .. } => {
-            Err("the DynamoDB store is not available in this build yet".into())
+        StoreChoice::DynamoDb {
+            table,
+            endpoint_url,
+        } => {
+            let store = dynamodb::DynamoStore::new(dynamodb::DynamoStoreOptions {
+                table: table.clone(),
+                endpoint_url: endpoint_url.clone(),
+                region: None,
+                credentials: None,
+                ttl_days: cfg.dynamodb_ttl_days,
+                keep: cfg.history_keep,
+                timeout: cfg.store_timeout,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            if endpoint_url.is_some() {
+                // A local emulator starts empty; a deployed table comes from the template.
+                if let Err(e) = store.create_table_if_missing().await {
+                    tracing::warn!(error = %e, "could not create the DynamoDB table on the emulator");
+                }
+            }
+            Ok(Some(std::sync::Arc::new(store)))
         }
     }
 }

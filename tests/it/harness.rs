@@ -278,6 +278,20 @@ pub struct Server {
 }
 
 impl Server {
+    /// Environment that points the service at moto's DynamoDB (table `table`), or
+    /// `None` when moto is not installed.
+    pub async fn dynamodb_env(table: &str) -> Option<Vec<(String, String)>> {
+        let moto = moto().await?;
+        Some(vec![
+            ("SNAPSHOT_STORE".into(), "dynamodb".into()),
+            ("SNAPSHOT_TABLE".into(), table.into()),
+            ("AWS_ENDPOINT_URL".into(), moto.endpoint.clone()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+        ])
+    }
+
     /// Starts the service with `env` (on top of a clean environment with PATH and the
     /// port) and waits until /healthz answers.
     pub async fn start(env: &[(&str, &str)]) -> Server {
@@ -372,6 +386,8 @@ impl Drop for Server {
 /// installs it into .venv and sets `CATSNAP_MOTO_SERVER`.
 pub struct Moto {
     pub endpoint: String,
+    /// Killed by the watchdog when this test binary exits.
+    _child: std::process::Child,
 }
 
 static MOTO: OnceCell<Option<Moto>> = OnceCell::const_new();
@@ -412,7 +428,10 @@ pub async fn moto() -> Option<&'static Moto> {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Some(Moto { endpoint })
+        Some(Moto {
+            endpoint,
+            _child: child,
+        })
     })
     .await
     .as_ref()

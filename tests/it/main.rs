@@ -4,4 +4,5 @@
 mod harness;
 mod lambda_mode;
 mod snapshot_api;
+mod store_suite;
 mod visible_diff;

@@ -176,7 +176,22 @@ pub struct SnapshotOutcome {
 struct FreshOutcome {
     cached: Arc<CachedSnapshot>,
     persistence: Persistence,
+    /// `Fresh`, or `Db` when another process's read (under the lease) was served.
+    source: Source,
 }
+
+/// How a fresh read relates to the cross-process read lease.
+enum LeaseOutcome {
+    /// This process holds the lease: read, then release.
+    Held,
+    /// No store (or it failed, or the wait ran out): read without a lease.
+    NoStore,
+    /// Another process's read finished while waiting: serve it.
+    Served(FreshOutcome),
+}
+
+/// How often a process waiting on another's read lease looks for its snapshot.
+const LEASE_POLL: Duration = Duration::from_millis(100);
 
 type Flight = Arc<OnceCell<Result<Arc<FreshOutcome>, ApiError>>>;
 
@@ -439,11 +454,20 @@ impl Service {
             .single_flight(&keys.cache, {
                 let this = self.clone();
                 let keys = keys.clone();
-                async move { this.fresh(keys, target, schemas, workspace).await }
+                let reuse_young = refresh.requested == Refresh::Cache;
+                async move {
+                    this.fresh(keys, target, schemas, workspace, reuse_young)
+                        .await
+                }
             })
             .await?;
         Ok(SnapshotOutcome {
-            cache: self.cache_info(&keys, false, Source::Fresh, &fresh.cached),
+            cache: self.cache_info(
+                &keys,
+                fresh.source != Source::Fresh,
+                fresh.source,
+                &fresh.cached,
+            ),
             cached: fresh.cached.clone(),
             persistence: fresh.persistence.clone(),
             refresh,
@@ -572,6 +596,20 @@ impl Service {
     /// The latest persisted snapshot if it is within the max age; store failures are
     /// logged and treated as a miss.
     async fn load_from_store(&self, keys: &Keys) -> Option<Arc<CachedSnapshot>> {
+        self.load_latest_with_drift(keys, Some(self.cfg.db_max_age))
+            .await
+    }
+
+    /// The latest persisted snapshot whatever its age, with its drift.
+    async fn load_from_store_any_age(&self, keys: &Keys) -> Option<Arc<CachedSnapshot>> {
+        self.load_latest_with_drift(keys, None).await
+    }
+
+    async fn load_latest_with_drift(
+        &self,
+        keys: &Keys,
+        max_age: Option<Duration>,
+    ) -> Option<Arc<CachedSnapshot>> {
         let loaded = self
             .with_store(|s| {
                 let key = keys.store.clone();
@@ -579,7 +617,7 @@ impl Service {
                     let Some(latest) = s.load_latest(&key).await? else {
                         return Ok(None);
                     };
-                    if age_of(&latest.summary.captured_at) > self.cfg.db_max_age {
+                    if max_age.is_some_and(|max| age_of(&latest.summary.captured_at) > max) {
                         return Ok(None);
                     }
                     let history = s.history(&key, 2, None).await?;
@@ -630,23 +668,130 @@ impl Service {
         result
     }
 
-    /// Reads the whole catalog and publishes the result.
+    /// Reads the whole catalog and publishes the result, unless another process holds
+    /// the read lease for this key: then waits for its snapshot to appear in the store
+    /// and serves that (one catalog read per lease across containers).
     async fn fresh(
         self: Arc<Self>,
         keys: Keys,
         target: Target,
         schemas: Vec<String>,
         workspace_id: Option<String>,
+        reuse_young: bool,
     ) -> Result<Arc<FreshOutcome>, ApiError> {
-        let opts = &self.cfg.target;
-        let mut client = introspect::connect(&target.url, opts).await?;
-        drop(target);
-        let snapshot = introspect::read_snapshot(&mut client, &schemas, opts, now_iso()).await?;
-        drop(client);
-        let previous = self.previous_summary(&keys).await;
-        self.publish(&keys, snapshot, previous, workspace_id)
+        let seen = self.previous_summary(&keys).await;
+        let holder = format!("{:016x}", rand::random::<u64>());
+        let lease = match self.take_lease_or_wait(&keys, &holder, seen.as_ref()).await {
+            LeaseOutcome::Served(outcome) => return Ok(Arc::new(outcome)),
+            other => other,
+        };
+        // Double-check under the lease: another process may have stored a snapshot
+        // between this request's store lookup and taking the lease.
+        let previous = match lease {
+            LeaseOutcome::Held => self.previous_summary(&keys).await,
+            _ => seen,
+        };
+        let young = previous
+            .as_ref()
+            .is_some_and(|p| age_of(&p.captured_at) <= self.cfg.db_max_age);
+        if reuse_young && young && self.store.is_some() {
+            if let Some(cached) = self.load_from_store(&keys).await {
+                self.release(&keys, &holder, &lease).await;
+                self.memory.put(&keys.cache, cached.clone());
+                return Ok(Arc::new(FreshOutcome {
+                    persistence: self.persistence_of(&cached),
+                    cached,
+                    source: Source::Db,
+                }));
+            }
+        }
+        let result = async {
+            let opts = &self.cfg.target;
+            let mut client = introspect::connect(&target.url, opts).await?;
+            drop(target);
+            let snapshot =
+                introspect::read_snapshot(&mut client, &schemas, opts, now_iso()).await?;
+            drop(client);
+            self.publish(&keys, snapshot, previous, workspace_id).await
+        }
+        .await;
+        self.release(&keys, &holder, &lease).await;
+        result.map(Arc::new)
+    }
+
+    async fn release(&self, keys: &Keys, holder: &str, lease: &LeaseOutcome) {
+        if !matches!(lease, LeaseOutcome::Held) {
+            return;
+        }
+        if let Some(Err(e)) = self
+            .with_store(|s| {
+                let key = keys.store.clone();
+                async move { s.release_lease(&key, holder).await }
+            })
             .await
-            .map(Arc::new)
+        {
+            tracing::warn!(key = %keys.cache, error = %e, "read lease not released; it expires by itself");
+        }
+    }
+
+    /// Takes the read lease; when another process holds it, polls the store until that
+    /// process's snapshot replaces `previous` (then serves it), or the lease frees up
+    /// (then holds it), or the lease time runs out (then reads without it).
+    async fn take_lease_or_wait(
+        &self,
+        keys: &Keys,
+        holder: &str,
+        previous: Option<&SnapshotSummary>,
+    ) -> LeaseOutcome {
+        let ttl = self.cfg.request_timeout;
+        let started = std::time::Instant::now();
+        let mut waited = false;
+        loop {
+            let taken = self
+                .with_store(|s| {
+                    let key = keys.store.clone();
+                    async move { s.try_lease(&key, holder, ttl).await }
+                })
+                .await;
+            match taken {
+                None => return LeaseOutcome::NoStore,
+                Some(Ok(true)) => return LeaseOutcome::Held,
+                Some(Err(e)) => {
+                    tracing::warn!(key = %keys.cache, error = %e,
+                        "read lease unavailable; reading without it");
+                    return LeaseOutcome::NoStore;
+                }
+                Some(Ok(false)) => {}
+            }
+            if !waited {
+                tracing::info!(key = %keys.cache, "another process is reading this catalog; waiting for its snapshot");
+                waited = true;
+            }
+            if started.elapsed() + LEASE_POLL >= ttl {
+                tracing::warn!(key = %keys.cache, "waited out the read lease; reading without it");
+                return LeaseOutcome::NoStore;
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+            let latest = self
+                .with_store(|s| {
+                    let key = keys.store.clone();
+                    async move { s.latest_summary(&key).await }
+                })
+                .await;
+            if let Some(Ok(Some(latest))) = latest {
+                if previous.is_none_or(|p| p.id != latest.id && p.captured_at <= latest.captured_at)
+                {
+                    if let Some(cached) = self.load_from_store_any_age(keys).await {
+                        self.memory.put(&keys.cache, cached.clone());
+                        return LeaseOutcome::Served(FreshOutcome {
+                            persistence: self.persistence_of(&cached),
+                            cached,
+                            source: Source::Db,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Compares with the latest known signatures, serializes once, persists, and puts the
@@ -719,6 +864,7 @@ impl Service {
         Ok(FreshOutcome {
             cached,
             persistence,
+            source: Source::Fresh,
         })
     }
 

@@ -243,6 +243,9 @@ pub fn partition_key(key: &StoreKey) -> String {
 /// Sort key of the pointer item.
 pub const POINTER_SK: &str = "latest";
 
+/// Sort key of the read lease item under a connection's partition key.
+pub const LEASE_SK: &str = "lease";
+
 /// Sort key of a snapshot's summary item.
 pub fn summary_sk(id: &str) -> String {
     format!("snap#{id}")
@@ -1016,6 +1019,66 @@ impl SnapshotStore for DynamoStore {
             }
         }
         Err(self.corrupt("snapshot", why))
+    }
+
+    async fn try_lease(
+        &self,
+        key: &StoreKey,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let until_ms = now_ms + ttl.as_millis() as i128;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.opts.table)
+            .item("pk", av_s(partition_key(key)))
+            .item("sk", av_s(LEASE_SK))
+            .item("holder", av_s(holder))
+            .item("leaseUntilMs", av_n(until_ms))
+            // TTL cleans up leases nobody released; reads never depend on it.
+            .item(TTL_ATTRIBUTE, av_n(until_ms / 1000 + 3600))
+            .condition_expression(
+                "attribute_not_exists(pk) OR leaseUntilMs < :now OR holder = :holder",
+            )
+            .expression_attribute_values(":now", av_n(now_ms))
+            .expression_attribute_values(":holder", av_s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.sdk_err("PutItem", e)),
+        }
+    }
+
+    async fn release_lease(&self, key: &StoreKey, holder: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.opts.table)
+            .key("pk", av_s(partition_key(key)))
+            .key("sk", av_s(LEASE_SK))
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":holder", av_s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.sdk_err("DeleteItem", e)),
+        }
     }
 
     async fn latest_summary(&self, key: &StoreKey) -> Result<Option<SnapshotSummary>, StoreError> {

@@ -87,6 +87,25 @@ pub trait SnapshotStore: Send + Sync {
     /// once durable; the latest pointer never moves backwards in time.
     async fn save(&self, key: &StoreKey, snapshot: &NewSnapshot) -> Result<String, StoreError>;
 
+    /// Tries to take the read lease for `key` for `ttl`: a catalog read of one
+    /// (connection, schemas) at a time across every process sharing the store, so a
+    /// burst of cold containers does not all hit one customer database. `Ok(true)` when
+    /// `holder` now holds it (or the lease had expired). A store without leases always
+    /// grants them.
+    async fn try_lease(
+        &self,
+        _key: &StoreKey,
+        _holder: &str,
+        _ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// Gives the lease back early (it also expires by itself).
+    async fn release_lease(&self, _key: &StoreKey, _holder: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Summaries newest first; `before` is a `captured_at` cursor (exclusive).
     async fn history(
         &self,

@@ -19,10 +19,16 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
 
 /// Migrations, in order. Each is idempotent.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "009_catalog_snapshots",
-    include_str!("../../migrations/009_catalog_snapshots.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "009_catalog_snapshots",
+        include_str!("../../migrations/009_catalog_snapshots.sql"),
+    ),
+    (
+        "010_catalog_snapshot_leases",
+        include_str!("../../migrations/010_catalog_snapshot_leases.sql"),
+    ),
+];
 
 const SUMMARY_COLUMNS: &str = "id::text, \
     to_char(captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
@@ -283,6 +289,40 @@ impl SnapshotStore for PostgresStore {
             .await?;
             tx.commit().await?;
             row.try_get::<_, String>(0)
+        })
+    }
+
+    async fn try_lease(
+        &self,
+        key: &StoreKey,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let ttl_ms = ttl.as_millis().min(i64::MAX as u128) as i64;
+        with_client!(self, |c| {
+            c.query_opt(
+                "INSERT INTO catalog_snapshot_leases AS l (connection_key, schemas_key, holder, expires_at)
+                 VALUES ($1, $2, $3, clock_timestamp() + $4::int8 * interval '1 millisecond')
+                 ON CONFLICT (connection_key, schemas_key) DO UPDATE
+                     SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                     WHERE l.expires_at < clock_timestamp() OR l.holder = EXCLUDED.holder
+                 RETURNING holder",
+                &[&key.connection_key, &key.schemas_key, &holder, &ttl_ms],
+            )
+            .await
+            .map(|row| row.is_some())
+        })
+    }
+
+    async fn release_lease(&self, key: &StoreKey, holder: &str) -> Result<(), StoreError> {
+        with_client!(self, |c| {
+            c.execute(
+                "DELETE FROM catalog_snapshot_leases
+                 WHERE connection_key = $1 AND schemas_key = $2 AND holder = $3",
+                &[&key.connection_key, &key.schemas_key, &holder],
+            )
+            .await
+            .map(|_| ())
         })
     }
 

@@ -594,3 +594,54 @@ async fn gzip_and_etag_for_clients_that_ask() {
         .unwrap();
     assert_eq!(other.status(), 200);
 }
+
+#[tokio::test]
+async fn misses_across_two_processes_share_one_read_under_the_lease_postgres() {
+    misses_across_two_processes_share_one_read(Store::Postgres).await;
+}
+
+#[tokio::test]
+async fn misses_across_two_processes_share_one_read_under_the_lease_dynamodb() {
+    misses_across_two_processes_share_one_read(Store::DynamoDb).await;
+}
+
+/// 200 concurrent cache misses for one key, split across two service processes sharing
+/// one store: one catalog read in all, the other process serves the lease holder's
+/// snapshot from the store.
+async fn misses_across_two_processes_share_one_read(store: Store) {
+    let db = shop_db("lease").await;
+    let Some(env) = store_env(store, &db.name).await else {
+        return;
+    };
+    let a = Server::start(&as_refs(&env)).await;
+    let b = Server::start(&as_refs(&env)).await;
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let req = client
+            .post(server.url(PATH))
+            .json(&body(&db, "cache"))
+            .send();
+        tasks.push(tokio::spawn(async move {
+            let r = req.await.expect("request");
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.expect("json")
+        }));
+    }
+    let mut captured = std::collections::BTreeSet::new();
+    let mut sources = std::collections::BTreeMap::new();
+    for t in tasks {
+        let v = t.await.expect("task");
+        captured.insert(v["lastRefreshedAt"].as_str().unwrap().to_string());
+        *sources
+            .entry(v["cache"]["source"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    let reads = catalog_reads(&a).await + catalog_reads(&b).await;
+    assert_eq!(
+        reads, 1,
+        "one catalog read across both processes; sources {sources:?}"
+    );
+    assert_eq!(captured.len(), 1, "every caller got the same snapshot");
+}

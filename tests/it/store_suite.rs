@@ -724,6 +724,53 @@ async fn case_keep_limit(store: &dyn SnapshotStore) {
     );
 }
 
+/// The read lease: one holder at a time, re-entrant for its holder, free again after a
+/// release or once it expires, and independent per key.
+async fn case_read_lease(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let k = key(store, "lease");
+    let other = key(store, "lease-other");
+    let ttl = Duration::from_secs(30);
+    assert!(
+        store.try_lease(&k, "a", ttl).await.expect("lease"),
+        "[{name}] free lease is taken"
+    );
+    assert!(
+        !store.try_lease(&k, "b", ttl).await.expect("lease"),
+        "[{name}] held lease is refused"
+    );
+    assert!(
+        store.try_lease(&k, "a", ttl).await.expect("lease"),
+        "[{name}] holder may renew"
+    );
+    assert!(
+        store.try_lease(&other, "b", ttl).await.expect("lease"),
+        "[{name}] other keys are independent"
+    );
+    store
+        .release_lease(&k, "b")
+        .await
+        .expect("release by a non-holder is a no-op");
+    assert!(
+        !store.try_lease(&k, "b", ttl).await.expect("lease"),
+        "[{name}] still held by a"
+    );
+    store.release_lease(&k, "a").await.expect("release");
+    assert!(
+        store.try_lease(&k, "b", ttl).await.expect("lease"),
+        "[{name}] released lease is taken"
+    );
+    // An expired lease is free whoever held it.
+    let short = Duration::from_millis(300);
+    assert!(store.try_lease(&other, "b", short).await.expect("lease"));
+    assert!(!store.try_lease(&other, "c", ttl).await.expect("lease"));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        store.try_lease(&other, "c", ttl).await.expect("lease"),
+        "[{name}] expired lease is taken"
+    );
+}
+
 /// Every generic case; returns what the large case saved.
 async fn run_suite(store: &dyn SnapshotStore) -> Vec<(&'static str, StoreKey, String, usize)> {
     case_save_and_load_latest(store).await;
@@ -735,6 +782,7 @@ async fn run_suite(store: &dyn SnapshotStore) -> Vec<(&'static str, StoreKey, St
     case_older_save_keeps_pointer(store).await;
     case_unchanged_reread_supersedes(store).await;
     case_keep_limit(store).await;
+    case_read_lease(store).await;
     case_large_snapshot(store).await
 }
 

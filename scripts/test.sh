@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what the tests need on a fresh Debian
+# machine, then runs formatting, lints and every test against real PostgreSQL and moto.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+export CARGO_TERM_COLOR=never
+started=$SECONDS
+section() { echo; echo "== $* ($((SECONDS - started)) s)"; }
+
+section "PostgreSQL"
+ensure_postgres
+export CATSNAP_PG_BIN="$PGBIN"
+"$PGBIN/postgres" --version
+
+section "Python tools (moto) in .venv"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
+fi
+# Reinstall only when the pinned requirements changed since the last install.
+want=$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements-test 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/moto_server ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  echo "$want" > .venv/.requirements-test
+fi
+export CATSNAP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+
+section "node (the original signature algorithm)"
+command -v node >/dev/null || apt_install nodejs
+node --version
+
+if [ -d ../shared ]; then
+  export CATSNAP_SHARED_DIR="$PWD/../shared"
+else
+  echo "../shared not found: tests that need it will say so and skip"
+fi
+
+section "cargo fmt --check"
+cargo fmt --all -- --check
+
+section "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "cargo test"
+cargo test --workspace
+
+section "done in $((SECONDS - started)) s"

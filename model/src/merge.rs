@@ -15,7 +15,12 @@ use std::collections::{BTreeSet, HashSet};
 /// schemas) into `base`. `gone` are requested tables the read did not find: they are
 /// removed. Sets each re-read table's `refreshedAt`, records the partial refresh in
 /// `meta`, and re-seals the signatures.
-pub fn merge_visible(mut base: Snapshot, fresh: Snapshot, gone: &[String], refreshed_at: &str) -> Snapshot {
+pub fn merge_visible(
+    mut base: Snapshot,
+    fresh: Snapshot,
+    gone: &[String],
+    refreshed_at: &str,
+) -> Snapshot {
     let touched: HashSet<&str> = fresh
         .tables
         .keys()
@@ -23,9 +28,12 @@ pub fn merge_visible(mut base: Snapshot, fresh: Snapshot, gone: &[String], refre
         .chain(gone.iter().map(String::as_str))
         .collect();
     base.tables.retain(|k, _| !touched.contains(k.as_str()));
-    base.columns.retain(|_, c| !touched.contains(c.table.as_str()));
-    base.indexes.retain(|_, i| !touched.contains(i.table.as_str()));
-    base.constraints.retain(|_, c| !touched.contains(c.table.as_str()));
+    base.columns
+        .retain(|_, c| !touched.contains(c.table.as_str()));
+    base.indexes
+        .retain(|_, i| !touched.contains(i.table.as_str()));
+    base.constraints
+        .retain(|_, c| !touched.contains(c.table.as_str()));
     base.relationships.retain(|_, r| {
         !touched.contains(r.from_table.as_str()) && !touched.contains(r.to_table.as_str())
     });
@@ -77,7 +85,11 @@ fn recompute_derived(s: &mut Snapshot) {
     let fk_cols: HashSet<(&str, &str)> = s
         .relationships
         .values()
-        .flat_map(|r| r.from_columns.iter().map(move |c| (r.from_table.as_str(), c.as_str())))
+        .flat_map(|r| {
+            r.from_columns
+                .iter()
+                .map(move |c| (r.from_table.as_str(), c.as_str()))
+        })
         .collect();
     let pk_cols: HashSet<(&str, &str)> = s
         .tables
@@ -114,8 +126,9 @@ mod tests {
         p.columns.retain(|_, c| keep.contains(c.table.as_str()));
         p.indexes.retain(|_, i| keep.contains(i.table.as_str()));
         p.constraints.retain(|_, c| keep.contains(c.table.as_str()));
-        p.relationships
-            .retain(|_, r| keep.contains(r.from_table.as_str()) || keep.contains(r.to_table.as_str()));
+        p.relationships.retain(|_, r| {
+            keep.contains(r.from_table.as_str()) || keep.contains(r.to_table.as_str())
+        });
         p
     }
 
@@ -129,8 +142,14 @@ mod tests {
         assert_eq!(merged.meta.signature, full.meta.signature);
         assert_eq!(merged.meta.deep_signature, full.meta.deep_signature);
         assert_eq!(merged.meta.captured_at, full.meta.captured_at);
-        assert_eq!(merged.tables[&first].refreshed_at.as_deref(), Some("2030-01-01T00:00:00.000Z"));
-        assert_eq!(merged.meta.partial_refresh.as_ref().unwrap().tables, vec![first]);
+        assert_eq!(
+            merged.tables[&first].refreshed_at.as_deref(),
+            Some("2030-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            merged.meta.partial_refresh.as_ref().unwrap().tables,
+            vec![first]
+        );
     }
 
     #[test]
@@ -166,15 +185,20 @@ mod tests {
         let mut aid = column(&b, "a_id", 1, "int");
         aid.is_foreign_key = true;
         s.columns.insert(child_key(&b, "a_id"), aid);
-        s.relationships
-            .insert(child_key(&b, "b_a_fk"), fk("b_a_fk", &b, &["a_id"], &a, &["id"]));
+        s.relationships.insert(
+            child_key(&b, "b_a_fk"),
+            fk("b_a_fk", &b, &["a_id"], &a, &["id"]),
+        );
         crate::signature::seal(&mut s);
 
         // Table a is dropped (CASCADE drops the FK from hidden table b).
         let merged = merge_visible(s, Snapshot::default(), std::slice::from_ref(&a), "t");
         assert!(!merged.tables.contains_key(&a));
         assert!(merged.columns.keys().all(|k| !k.starts_with("public.a.")));
-        assert!(merged.relationships.is_empty(), "FK to the dropped table is gone");
+        assert!(
+            merged.relationships.is_empty(),
+            "FK to the dropped table is gone"
+        );
         assert!(!merged.columns[&child_key(&b, "a_id")].is_foreign_key);
         assert_eq!(merged.meta.table_count, 1);
     }

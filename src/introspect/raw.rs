@@ -1,0 +1,472 @@
+//! The catalog queries and their rows.
+//!
+//! Owns the transaction a catalog read runs in and the decoding of each query's rows into
+//! plain structs ([`RawCatalog`]), as little processed as possible. It must never issue a
+//! query per table or per row, never write, and never leave the read half-done and look
+//! successful: any failing query fails the whole read.
+//!
+//! The read is two pipelined round trips on one connection (tokio-postgres pipelines
+//! requests that are in flight together; each query is sent with its parameter types, so
+//! it costs no separate prepare round trip):
+//!
+//! 1. `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = '';
+//!    SET LOCAL statement_timeout = N`, then `probe.sql` (server version, unknown
+//!    schemas), `tables.sql` (the relations of the schemas, filtered by name on
+//!    `pg_namespace`, with their OIDs) and `enums.sql`.
+//! 2. `columns.sql`, `indexes.sql`, `constraints.sql` and `foreign_keys.sql`, filtered by
+//!    the OID arrays from step 1 (the visible relations, and for foreign keys also every
+//!    relation of the schemas), then `COMMIT`.
+//!
+//! Resolving the relation set once (step 1) and passing OIDs, instead of repeating the
+//! namespace and extension filters in each query, and returning attribute numbers that
+//! [`super::assemble`] resolves against the column rows, instead of resolving names with
+//! a sub-select per constraint or index, roughly halves the server time on a 2,000-table
+//! catalog. Names are still resolved in SQL (`unnest ... WITH ORDINALITY`) for a foreign
+//! key side whose columns this read does not return.
+//!
+//! OIDs appear in these rows only to join them; they never reach a snapshot key.
+
+use super::connect::describe;
+use super::{millis, IntrospectError, TargetOptions};
+use futures::TryStreamExt;
+use std::collections::HashSet;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, ToSql, Type};
+use tokio_postgres::{Client, Row};
+
+const PROBE_SQL: &str = include_str!("probe.sql");
+const TABLES_SQL: &str = include_str!("tables.sql");
+const ENUMS_SQL: &str = include_str!("enums.sql");
+const COLUMNS_SQL: &str = include_str!("columns.sql");
+const INDEXES_SQL: &str = include_str!("indexes.sql");
+const CONSTRAINTS_SQL: &str = include_str!("constraints.sql");
+const FOREIGN_KEYS_SQL: &str = include_str!("foreign_keys.sql");
+
+/// The number of catalog queries one read runs (besides BEGIN/SET and COMMIT).
+pub const QUERY_COUNT: usize = 7;
+
+/// Everything one catalog read returned. Text fields are already quoted with
+/// `quote_ident` where they are identifiers; `"char"` catalog codes are kept as bytes.
+#[derive(Debug, Clone, Default)]
+pub struct RawCatalog {
+    /// `server_version`, e.g. `15.18 (Debian 15.18-1.pgdg120+1)`.
+    pub server_version: String,
+    /// `server_version_num`, e.g. 150018.
+    pub server_version_num: i32,
+    /// Every relation of the schemas read; only those with `visible` set were read in full
+    /// (all of them in a full read).
+    pub relations: Vec<RawRelation>,
+    /// Live columns of the visible relations, in no particular order.
+    pub columns: Vec<RawColumn>,
+    pub indexes: Vec<RawIndex>,
+    pub constraints: Vec<RawConstraint>,
+    pub foreign_keys: Vec<RawForeignKey>,
+    pub enums: Vec<RawEnum>,
+    /// For a visible-tables read: requested keys that name no relation of the schemas
+    /// read, in the order given, without duplicates. Empty for a full read.
+    pub missing_tables: Vec<String>,
+}
+
+/// A row of `tables.sql`. Fields after `relkind` are filled for visible relations only.
+#[derive(Debug, Clone)]
+pub struct RawRelation {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub visible: bool,
+    /// `pg_class.relkind`: `r`, `p`, `v`, `m` or `f`.
+    pub relkind: u8,
+    pub comment: Option<String>,
+    /// `reltuples`, `None` when never analyzed (and for views).
+    pub row_estimate: Option<f32>,
+    pub partition_of: Option<String>,
+    pub partition_bound: Option<String>,
+    pub partition_key: Option<String>,
+    /// Keys of the direct partitions of a partitioned table, unsorted.
+    pub partitions: Option<Vec<String>>,
+    pub view_definition: Option<String>,
+}
+
+/// A row of `columns.sql`.
+#[derive(Debug, Clone)]
+pub struct RawColumn {
+    pub relid: u32,
+    pub attnum: i16,
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+    /// The default, or the generation expression when `generated` is not 0.
+    pub expr: Option<String>,
+    /// `attidentity`: `a`, `d` or 0.
+    pub identity: u8,
+    /// `attgenerated`: `s`, `v` (PostgreSQL 18) or 0.
+    pub generated: u8,
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// A row of `indexes.sql`.
+#[derive(Debug, Clone)]
+pub struct RawIndex {
+    pub relid: u32,
+    pub name: String,
+    pub definition: String,
+    pub unique: bool,
+    pub primary: bool,
+    pub valid: bool,
+    pub method: String,
+    /// The first `nkeyatts` of `attnums` are key columns, the rest INCLUDE columns.
+    pub nkeyatts: i16,
+    /// 0 for an expression element.
+    pub attnums: Vec<i16>,
+    pub predicate: Option<String>,
+    pub has_expressions: bool,
+}
+
+/// A row of `constraints.sql`.
+#[derive(Debug, Clone)]
+pub struct RawConstraint {
+    pub relid: u32,
+    pub name: String,
+    /// `contype`: `p`, `u`, `c` or `x`.
+    pub contype: u8,
+    /// `conkey`; 0 for an expression element of an exclusion constraint.
+    pub attnums: Vec<i16>,
+    pub definition: String,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub validated: bool,
+}
+
+/// A row of `foreign_keys.sql`.
+#[derive(Debug, Clone)]
+pub struct RawForeignKey {
+    pub relid: u32,
+    pub ref_relid: u32,
+    pub name: String,
+    pub attnums: Vec<i16>,
+    pub ref_attnums: Vec<i16>,
+    /// Names of the referencing columns when the referencing table is not visible.
+    pub from_names: Option<Vec<String>>,
+    /// Names of the referenced columns when the referenced table is not visible.
+    pub to_names: Option<Vec<String>>,
+    pub to_table: String,
+    /// `confdeltype`, `confupdtype`: `a`, `r`, `c`, `n`, `d`.
+    pub on_delete: u8,
+    pub on_update: u8,
+    /// `confmatchtype`: `f`, `p`, `s`.
+    pub match_type: u8,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub validated: bool,
+    pub definition: String,
+    /// Computed in SQL when the referencing table is not visible; else `None`.
+    pub one_to_one: Option<bool>,
+}
+
+/// A row of `enums.sql`.
+#[derive(Debug, Clone)]
+pub struct RawEnum {
+    pub schema: String,
+    pub name: String,
+    pub labels: Vec<String>,
+}
+
+/// Runs the catalog queries for `schemas` (unquoted names) in one read-only REPEATABLE
+/// READ transaction under an empty `search_path`, with `opts.statement_timeout` per
+/// statement and, as a backstop against a stalled network, statement plus connect
+/// timeout for the whole read.
+///
+/// `tables`: `None` reads every table; `Some(keys)` reads only the tables with those keys
+/// (as a snapshot writes them), plus every foreign key touching them on either side and
+/// all enums. Requested keys that name no table come back in
+/// [`RawCatalog::missing_tables`] rather than as an error.
+///
+/// Takes the client by `&mut` so nothing else runs on it inside the transaction. After an
+/// error the client may still be inside the transaction: drop it.
+pub async fn read_raw(
+    client: &mut Client,
+    schemas: &[String],
+    tables: Option<&[String]>,
+    opts: &TargetOptions,
+) -> Result<RawCatalog, IntrospectError> {
+    let limit = opts.statement_timeout + opts.connect_timeout;
+    match tokio::time::timeout(limit, read_in_transaction(client, schemas, tables, opts)).await {
+        Ok(result) => result,
+        Err(_) => Err(IntrospectError::Timeout(millis(limit))),
+    }
+}
+
+async fn read_in_transaction(
+    client: &Client,
+    schemas: &[String],
+    tables: Option<&[String]>,
+    opts: &TargetOptions,
+) -> Result<RawCatalog, IntrospectError> {
+    let result = read_queries(client, schemas, tables, opts).await;
+    if result.is_err() {
+        // Best effort: the transaction may still be open (an error in the first round
+        // trip). Harmless when it is not.
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result
+}
+
+async fn read_queries(
+    client: &Client,
+    schemas: &[String],
+    tables: Option<&[String]>,
+    opts: &TargetOptions,
+) -> Result<RawCatalog, IntrospectError> {
+    let err = |e: tokio_postgres::Error| map_error(e, opts);
+    let begin = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; \
+         SET LOCAL statement_timeout = {}",
+        millis(opts.statement_timeout)
+    );
+    let schemas_param: &(dyn ToSql + Sync) = &schemas;
+    let tables_param: &(dyn ToSql + Sync) = &tables;
+    let by_schemas = [(schemas_param, Type::TEXT_ARRAY)];
+    let by_schemas_tables = [
+        (schemas_param, Type::TEXT_ARRAY),
+        (tables_param, Type::TEXT_ARRAY),
+    ];
+
+    // Round trip 1.
+    let (_, probe, relations, enums) = futures::try_join!(
+        async { client.batch_execute(&begin).await.map_err(err) },
+        fetch(client, PROBE_SQL, &by_schemas, 1, decode_probe, opts),
+        fetch(
+            client,
+            TABLES_SQL,
+            &by_schemas_tables,
+            256,
+            decode_relation,
+            opts
+        ),
+        fetch(client, ENUMS_SQL, &by_schemas, 16, decode_enum, opts),
+    )?;
+    let Some((server_version, server_version_num, missing_schemas)) = probe.into_iter().next()
+    else {
+        return Err(IntrospectError::Query(
+            "the version probe returned no row".into(),
+        ));
+    };
+    if !missing_schemas.is_empty() {
+        client.batch_execute("COMMIT").await.map_err(err)?;
+        return Err(IntrospectError::UnknownSchemas(missing_schemas));
+    }
+
+    // Round trip 2.
+    let all: Vec<u32> = relations.iter().map(|r| r.oid).collect();
+    let visible: Vec<u32> = relations
+        .iter()
+        .filter(|r| r.visible)
+        .map(|r| r.oid)
+        .collect();
+    let all_param: &(dyn ToSql + Sync) = &all;
+    let visible_param: &(dyn ToSql + Sync) = &visible;
+    let by_visible = [(visible_param, Type::OID_ARRAY)];
+    let by_all_visible = [
+        (all_param, Type::OID_ARRAY),
+        (visible_param, Type::OID_ARRAY),
+    ];
+    let (columns, indexes, constraints, foreign_keys, _) = futures::try_join!(
+        fetch(
+            client,
+            COLUMNS_SQL,
+            &by_visible,
+            visible.len() * 8,
+            decode_column,
+            opts
+        ),
+        fetch(
+            client,
+            INDEXES_SQL,
+            &by_visible,
+            visible.len() * 2,
+            decode_index,
+            opts
+        ),
+        fetch(
+            client,
+            CONSTRAINTS_SQL,
+            &by_visible,
+            visible.len() * 2,
+            decode_constraint,
+            opts
+        ),
+        fetch(
+            client,
+            FOREIGN_KEYS_SQL,
+            &by_all_visible,
+            visible.len(),
+            decode_foreign_key,
+            opts
+        ),
+        async { client.batch_execute("COMMIT").await.map_err(err) },
+    )?;
+
+    let missing_tables = match tables {
+        None => Vec::new(),
+        Some(keys) => {
+            let found: HashSet<String> = relations
+                .iter()
+                .filter(|r| r.visible)
+                .map(|r| model::keys::table_key(&r.schema, &r.name))
+                .collect();
+            let mut seen = HashSet::new();
+            keys.iter()
+                .filter(|k| !found.contains(k.as_str()) && seen.insert(k.as_str()))
+                .cloned()
+                .collect()
+        }
+    };
+
+    Ok(RawCatalog {
+        server_version,
+        server_version_num,
+        relations,
+        columns,
+        indexes,
+        constraints,
+        foreign_keys,
+        enums,
+        missing_tables,
+    })
+}
+
+/// Sends one query with typed parameters and decodes its rows as they arrive.
+async fn fetch<T>(
+    client: &Client,
+    sql: &str,
+    params: &[(&(dyn ToSql + Sync), Type)],
+    capacity: usize,
+    decode: fn(&Row) -> Result<T, tokio_postgres::Error>,
+    opts: &TargetOptions,
+) -> Result<Vec<T>, IntrospectError> {
+    let err = |e: tokio_postgres::Error| map_error(e, opts);
+    let stream = client
+        .query_typed_raw(sql, params.iter().map(|(p, t)| (*p, t.clone())))
+        .await
+        .map_err(err)?;
+    let mut stream = std::pin::pin!(stream);
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(row) = stream.try_next().await.map_err(err)? {
+        out.push(decode(&row).map_err(err)?);
+    }
+    Ok(out)
+}
+
+/// A statement timeout (SQLSTATE 57014) is [`IntrospectError::Timeout`]; anything else
+/// is [`IntrospectError::Query`].
+fn map_error(e: tokio_postgres::Error, opts: &TargetOptions) -> IntrospectError {
+    if e.code() == Some(&SqlState::QUERY_CANCELED) {
+        IntrospectError::Timeout(millis(opts.statement_timeout))
+    } else {
+        IntrospectError::Query(describe(&e))
+    }
+}
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T, tokio_postgres::Error> {
+    row.try_get(idx)
+}
+
+/// A `"char"` catalog code as a byte (0 for none).
+fn code(row: &Row, idx: usize) -> Result<u8, tokio_postgres::Error> {
+    Ok(get::<i8>(row, idx)? as u8)
+}
+
+fn decode_probe(row: &Row) -> Result<(String, i32, Vec<String>), tokio_postgres::Error> {
+    Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?))
+}
+
+fn decode_relation(row: &Row) -> Result<RawRelation, tokio_postgres::Error> {
+    Ok(RawRelation {
+        oid: get(row, 0)?,
+        schema: get(row, 1)?,
+        name: get(row, 2)?,
+        visible: get(row, 3)?,
+        relkind: code(row, 4)?,
+        comment: get(row, 5)?,
+        row_estimate: get(row, 6)?,
+        partition_of: get(row, 7)?,
+        partition_bound: get(row, 8)?,
+        partition_key: get(row, 9)?,
+        partitions: get(row, 10)?,
+        view_definition: get(row, 11)?,
+    })
+}
+
+fn decode_column(row: &Row) -> Result<RawColumn, tokio_postgres::Error> {
+    Ok(RawColumn {
+        relid: get(row, 0)?,
+        attnum: get(row, 1)?,
+        name: get(row, 2)?,
+        data_type: get(row, 3)?,
+        nullable: get(row, 4)?,
+        expr: get(row, 5)?,
+        identity: code(row, 6)?,
+        generated: code(row, 7)?,
+        collation: get(row, 8)?,
+        comment: get(row, 9)?,
+    })
+}
+
+fn decode_index(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
+    Ok(RawIndex {
+        relid: get(row, 0)?,
+        name: get(row, 1)?,
+        definition: get(row, 2)?,
+        unique: get(row, 3)?,
+        primary: get(row, 4)?,
+        valid: get(row, 5)?,
+        method: get(row, 6)?,
+        nkeyatts: get(row, 7)?,
+        attnums: get(row, 8)?,
+        predicate: get(row, 9)?,
+        has_expressions: get(row, 10)?,
+    })
+}
+
+fn decode_constraint(row: &Row) -> Result<RawConstraint, tokio_postgres::Error> {
+    Ok(RawConstraint {
+        relid: get(row, 0)?,
+        name: get(row, 1)?,
+        contype: code(row, 2)?,
+        attnums: get::<Option<Vec<i16>>>(row, 3)?.unwrap_or_default(),
+        definition: get(row, 4)?,
+        deferrable: get(row, 5)?,
+        initially_deferred: get(row, 6)?,
+        validated: get(row, 7)?,
+    })
+}
+
+fn decode_foreign_key(row: &Row) -> Result<RawForeignKey, tokio_postgres::Error> {
+    Ok(RawForeignKey {
+        relid: get(row, 0)?,
+        ref_relid: get(row, 1)?,
+        name: get(row, 2)?,
+        attnums: get(row, 3)?,
+        ref_attnums: get(row, 4)?,
+        from_names: get(row, 5)?,
+        to_names: get(row, 6)?,
+        to_table: get(row, 7)?,
+        on_delete: code(row, 8)?,
+        on_update: code(row, 9)?,
+        match_type: code(row, 10)?,
+        deferrable: get(row, 11)?,
+        initially_deferred: get(row, 12)?,
+        validated: get(row, 13)?,
+        definition: get(row, 14)?,
+        one_to_one: get(row, 15)?,
+    })
+}
+
+fn decode_enum(row: &Row) -> Result<RawEnum, tokio_postgres::Error> {
+    Ok(RawEnum {
+        schema: get(row, 0)?,
+        name: get(row, 1)?,
+        labels: get(row, 2)?,
+    })
+}

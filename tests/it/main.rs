@@ -2,6 +2,7 @@
 //! server), one binary so the cluster starts once.
 
 mod harness;
+mod introspect;
 mod lambda_mode;
 mod snapshot_api;
 mod store_suite;

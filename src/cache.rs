@@ -40,15 +40,12 @@ pub struct CachedSnapshot {
 }
 
 impl CachedSnapshot {
-    /// From a snapshot just read: serializes once.
-    pub fn from_snapshot(
-        snapshot: Snapshot,
-        drift: Drift,
-    ) -> Result<CachedSnapshot, serde_json::Error> {
-        let json = Bytes::from(serde_json::to_vec(&snapshot)?);
+    /// From a sealed snapshot and its JSON (serialized once, e.g. by
+    /// `model::signature::seal_to_json`).
+    pub fn from_snapshot_json(snapshot: Snapshot, json: Vec<u8>, drift: Drift) -> CachedSnapshot {
         let meta = &snapshot.meta;
         let c = CachedSnapshot {
-            json,
+            json: Bytes::from(json),
             captured_at: meta.captured_at.clone(),
             signature: meta.signature.clone(),
             deep_signature: meta.deep_signature.clone(),
@@ -58,7 +55,7 @@ impl CachedSnapshot {
             deflated: OnceLock::new(),
         };
         let _ = c.parsed.set(Arc::new(snapshot));
-        Ok(c)
+        c
     }
 
     /// From stored JSON: keeps the bytes as they are; parses only when the model is asked for.

@@ -561,7 +561,11 @@ impl Service {
             deep_signature: base.deep_signature.clone(),
             table_count: base_snapshot.tables.len(),
         });
-        let published = self.publish(&keys, merged, previous, workspace).await?;
+        let json = serde_json::to_vec(&merged)
+            .map_err(|e| ApiError::Internal(format!("serializing snapshot: {e}")))?;
+        let published = self
+            .publish(&keys, merged, json, previous, workspace)
+            .await?;
         Ok(SnapshotOutcome {
             cache: self.cache_info(&keys, false, Source::Fresh, &published.cached),
             cached: published.cached,
@@ -709,10 +713,11 @@ impl Service {
             let opts = &self.cfg.target;
             let mut client = introspect::connect(&target.url, opts).await?;
             drop(target);
-            let snapshot =
-                introspect::read_snapshot(&mut client, &schemas, opts, now_iso()).await?;
+            let (snapshot, json) =
+                introspect::read_snapshot_json(&mut client, &schemas, opts, now_iso()).await?;
             drop(client);
-            self.publish(&keys, snapshot, previous, workspace_id).await
+            self.publish(&keys, snapshot, json, previous, workspace_id)
+                .await
         }
         .await;
         self.release(&keys, &holder, &lease).await;
@@ -794,12 +799,14 @@ impl Service {
         }
     }
 
-    /// Compares with the latest known signatures, serializes once, persists, and puts the
-    /// result in the memory tier. A persistence failure is reported, not raised.
+    /// Compares a sealed snapshot (and its JSON) with the latest known signatures,
+    /// persists it, and puts it in the memory tier. A persistence failure is reported,
+    /// not raised.
     async fn publish(
         &self,
         keys: &Keys,
         snapshot: model::Snapshot,
+        json: Vec<u8>,
         previous: Option<SnapshotSummary>,
         workspace_id: Option<String>,
     ) -> Result<FreshOutcome, ApiError> {
@@ -812,8 +819,7 @@ impl Service {
             tracing::info!(key = %keys.cache, "schema changed since the last snapshot");
         }
         let table_count = snapshot.meta.table_count;
-        let mut cached = CachedSnapshot::from_snapshot(snapshot, drift)
-            .map_err(|e| ApiError::Internal(format!("serializing snapshot: {e}")))?;
+        let mut cached = CachedSnapshot::from_snapshot_json(snapshot, json, drift);
 
         let new = NewSnapshot {
             workspace_id,

@@ -348,5 +348,74 @@ pub fn seal(s: &mut Snapshot) {
     s.meta.relationship_count = s.relationships.len();
 }
 
+/// [`seal`] and `serde_json::to_vec` in one pass: the definition maps are serialized
+/// once and the deep signature is hashed over those same bytes, so a fresh read pays for
+/// one serialization, not two. The result equals `seal(s); serde_json::to_vec(s)`.
+pub fn seal_to_json(s: &mut Snapshot) -> Vec<u8> {
+    fn put<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &str, value: &T) {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        // Cannot fail: see `deep_signature`.
+        let _ = serde_json::to_writer(&mut *out, value);
+    }
+    // `,"columns":{...},"relationships":{...},...` exactly as the derive writes them. The
+    // column map (about half the bytes) is written on a second thread where there is one.
+    let columns = |out: &mut Vec<u8>| put(out, "columns", &s.columns);
+    let rest = |out: &mut Vec<u8>| {
+        put(out, "relationships", &s.relationships);
+        put(out, "indexes", &s.indexes);
+        put(out, "constraints", &s.constraints);
+        put(out, "enums", &s.enums);
+    };
+    let mut maps = Vec::with_capacity(s.columns.len() * 160 + s.indexes.len() * 300 + 4096);
+    let mut tail = Vec::with_capacity(s.indexes.len() * 300 + s.relationships.len() * 400 + 1024);
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let mut out = Vec::with_capacity(s.columns.len() * 160 + 64);
+            columns(&mut out);
+            out
+        });
+        rest(&mut tail);
+        match worker.join() {
+            Ok(out) => maps = out,
+            // The worker only serializes; should it ever panic, do its work here.
+            Err(_) => columns(&mut maps),
+        }
+    });
+    #[cfg(target_arch = "wasm32")]
+    {
+        columns(&mut maps);
+        rest(&mut tail);
+    }
+    maps.extend_from_slice(&tail);
+    drop(tail);
+
+    let mut deep = HashSink::new();
+    deep.put(DEEP_VERSION_TAG.as_bytes());
+    deep.put(b"{\"tables\":");
+    if let Err(e) = serde_json::to_writer(&mut deep, &StableTables(&s.tables)) {
+        deep.put(b"\nerror: ");
+        deep.put(e.to_string().as_bytes());
+    }
+    deep.put(&maps);
+    deep.put(b"}");
+
+    s.meta.signature = light_signature_of(s);
+    s.meta.deep_signature = deep.finish_hex();
+    s.meta.table_count = s.tables.len();
+    s.meta.column_count = s.columns.len();
+    s.meta.relationship_count = s.relationships.len();
+
+    let mut out = Vec::with_capacity(maps.len() + s.tables.len() * 200 + 1024);
+    out.extend_from_slice(b"{\"meta\":");
+    let _ = serde_json::to_writer(&mut out, &s.meta);
+    put(&mut out, "tables", &s.tables);
+    out.extend_from_slice(&maps);
+    out.push(b'}');
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -22,6 +22,25 @@ use std::collections::{BTreeMap, HashMap};
 /// transaction's consistent catalog, short of a bug) are left out with a warning rather
 /// than failing the snapshot.
 pub fn assemble(raw: RawCatalog, schemas: &[String], captured_at: String) -> Snapshot {
+    let mut snapshot = assemble_unsealed(raw, schemas, captured_at);
+    model::signature::seal(&mut snapshot);
+    snapshot
+}
+
+/// [`assemble`] and its serialization in one pass (see
+/// [`model::signature::seal_to_json`]): the snapshot, sealed, and its JSON.
+pub fn assemble_json(
+    raw: RawCatalog,
+    schemas: &[String],
+    captured_at: String,
+) -> (Snapshot, Vec<u8>) {
+    let mut snapshot = assemble_unsealed(raw, schemas, captured_at);
+    let json = model::signature::seal_to_json(&mut snapshot);
+    (snapshot, json)
+}
+
+/// The keyed maps without signatures or counts.
+fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -> Snapshot {
     let RawCatalog {
         server_version,
         server_version_num,
@@ -274,7 +293,7 @@ pub fn assemble(raw: RawCatalog, schemas: &[String], captured_at: String) -> Sna
     meta_schemas.sort_unstable();
     meta_schemas.dedup();
 
-    let mut snapshot = Snapshot {
+    Snapshot {
         meta: SnapshotMeta {
             captured_at,
             schemas: meta_schemas,
@@ -292,9 +311,7 @@ pub fn assemble(raw: RawCatalog, schemas: &[String], captured_at: String) -> Sna
         indexes: index_map.into_iter().collect(),
         constraints: constraint_map.into_iter().collect(),
         enums: enum_map,
-    };
-    model::signature::seal(&mut snapshot);
-    snapshot
+    }
 }
 
 fn column(c: RawColumn, table: String, position: i32) -> Column {

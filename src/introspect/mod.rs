@@ -21,7 +21,7 @@ mod raw;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use assemble::assemble;
+pub use assemble::{assemble, assemble_json};
 pub use connect::connect;
 pub use raw::{
     read_raw, RawCatalog, RawColumn, RawConstraint, RawEnum, RawForeignKey, RawIndex, RawRelation,
@@ -76,6 +76,19 @@ pub async fn read_snapshot(
     CATALOG_READS.fetch_add(1, Ordering::Relaxed);
     let raw = read_raw(client, schemas, None, opts).await?;
     Ok(assemble(raw, schemas, captured_at))
+}
+
+/// [`read_snapshot`], also returning the snapshot's JSON, made in the same pass as its
+/// signatures (what a fresh read serves and stores).
+pub async fn read_snapshot_json(
+    client: &mut tokio_postgres::Client,
+    schemas: &[String],
+    opts: &TargetOptions,
+    captured_at: String,
+) -> Result<(model::Snapshot, Vec<u8>), IntrospectError> {
+    CATALOG_READS.fetch_add(1, Ordering::Relaxed);
+    let raw = read_raw(client, schemas, None, opts).await?;
+    Ok(assemble_json(raw, schemas, captured_at))
 }
 
 /// Reads only the tables whose keys (as a snapshot writes them, e.g.

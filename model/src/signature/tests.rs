@@ -468,3 +468,22 @@ fn light_signature_ignores_definitions_but_not_keys() {
     s.enums.clear();
     assert_eq!(light_signature_of(&s), sig);
 }
+
+#[test]
+fn seal_to_json_equals_seal_then_serialize() {
+    for mut s in [
+        crate::testutil::sample(),
+        crate::testutil::synthetic(50, 7),
+        Snapshot::default(),
+    ] {
+        s.tables.values_mut().for_each(|t| t.row_estimate = Some(7));
+        let mut expected = s.clone();
+        seal(&mut expected);
+        let json = seal_to_json(&mut s);
+        assert_eq!(s, expected);
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Integration tests against a real, throwaway PostgreSQL cluster (and moto's DynamoDB
 //! server), one binary so the cluster starts once.
 
+mod conformance;
 mod harness;
 mod introspect;
 mod lambda_mode;

@@ -333,12 +333,12 @@ async fn the_demo_schema_loads_and_reads() {
     let pg = harness::pg().await;
     let db = pg.create_db("demo").await;
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/schema.sql");
-    pg.psql_file(&db.name, &file).expect("demo/schema.sql loads");
+    pg.psql_file(&db.name, &file)
+        .expect("demo/schema.sql loads");
     let s = read(&db.url, &["public", "inventory"]).await;
     assert_eq!(s.tables.len(), 14);
     assert_eq!(
-        s.relationships["inventory.stock.stock_product_id_fkey"].to_table,
-        "public.products",
+        s.relationships["inventory.stock.stock_product_id_fkey"].to_table, "public.products",
         "cross-schema relationship"
     );
     assert_eq!(s.tables["public.payments"].partitions.len(), 2);

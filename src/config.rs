@@ -32,6 +32,8 @@ pub struct Config {
     pub connection_key_secret: Vec<u8>,
     pub secret_is_default: bool,
     pub allow_raw_database_url: bool,
+    /// `TARGET_ALLOWED_HOSTS`: the hosts and ranges targets may be on (empty: any).
+    pub target_policy: crate::target_policy::TargetPolicy,
     /// `connectionId` -> target URL, from `TARGET_CONNECTIONS` (a JSON object).
     pub connections: BTreeMap<String, String>,
     pub mem_ttl: Duration,
@@ -152,6 +154,9 @@ impl Config {
             connection_key_secret: secret,
             secret_is_default,
             allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
+            target_policy: crate::target_policy::TargetPolicy::parse(
+                &get("TARGET_ALLOWED_HOSTS").unwrap_or_default(),
+            )?,
             connections,
             mem_ttl: ms(lookup, "MEM_TTL_MS", 60_000)?,
             mem_max_bytes: num(lookup, "MEM_MAX_BYTES", 48 * 1024 * 1024)?,
@@ -199,7 +204,7 @@ impl Config {
             ),
         };
         format!(
-            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} secret={}",
+            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} targetAllowlist={} secret={}",
             if self.lambda { "lambda" } else { "local" },
             store,
             self.mem_ttl.as_millis(),
@@ -207,6 +212,7 @@ impl Config {
             self.db_max_age.as_millis(),
             self.allow_raw_database_url,
             self.connections.len(),
+            self.target_policy.is_configured(),
             if self.secret_is_default { "development default" } else { "configured" },
         )
     }

@@ -16,6 +16,8 @@ pub struct Target {
     pub url: String,
     /// Canonical form used only as HMAC input.
     normalized: String,
+    /// The parsed connection settings (hosts and ports, for the target policy).
+    config: tokio_postgres::Config,
 }
 
 /// Validates a `targetDatabaseUrl`: a `postgres://` or `postgresql://` URL that
@@ -59,10 +61,16 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
     Ok(Target {
         url: raw.to_string(),
         normalized,
+        config: cfg,
     })
 }
 
 impl Target {
+    /// The parsed connection settings.
+    pub fn config(&self) -> &tokio_postgres::Config {
+        &self.config
+    }
+
     /// `ck_` + 32 hex chars of HMAC-SHA256(secret, workspace + normalized URL).
     pub fn connection_key(&self, secret: &[u8], workspace_id: Option<&str>) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)

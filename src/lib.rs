@@ -14,4 +14,5 @@ pub mod http;
 pub mod introspect;
 pub mod service;
 pub mod store;
+pub mod target_policy;
 pub mod telemetry;

@@ -353,6 +353,19 @@ impl Service {
         Ok((target, schemas, keys))
     }
 
+    /// The target policy's verdict, before any connection: the addresses to pin to, or
+    /// a 403 naming the refused host.
+    async fn check_target(&self, target: &Target) -> Result<Vec<std::net::IpAddr>, ApiError> {
+        self.cfg
+            .target_policy
+            .check(target.config())
+            .await
+            .map_err(|refused| {
+                tracing::warn!(reason = %refused, "target refused by the allowlist");
+                ApiError::Forbidden(refused.0)
+            })
+    }
+
     fn persistence_of(&self, cached: &CachedSnapshot) -> Persistence {
         Persistence {
             store: self.store_name(),
@@ -534,7 +547,8 @@ impl Service {
         }
 
         let opts = &self.cfg.target;
-        let mut client = introspect::connect(&target.url, opts).await?;
+        let pinned = self.check_target(&target).await?;
+        let mut client = introspect::connect_pinned(&target.url, opts, &pinned).await?;
         drop(target);
         let now = now_iso();
         let (partial, missing) =
@@ -711,7 +725,8 @@ impl Service {
         }
         let result = async {
             let opts = &self.cfg.target;
-            let mut client = introspect::connect(&target.url, opts).await?;
+            let pinned = self.check_target(&target).await?;
+            let mut client = introspect::connect_pinned(&target.url, opts, &pinned).await?;
             drop(target);
             let (snapshot, json) =
                 introspect::read_snapshot_json(&mut client, &schemas, opts, now_iso()).await?;

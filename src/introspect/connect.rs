@@ -21,8 +21,22 @@ pub async fn connect(
     url: &str,
     opts: &TargetOptions,
 ) -> Result<tokio_postgres::Client, IntrospectError> {
+    connect_pinned(url, opts, &[]).await
+}
+
+/// [`connect`], with each host of the URL pinned to the given address (`hostaddr`), so
+/// the connection goes where the target policy checked and no second DNS answer can
+/// redirect it. An empty `pinned` connects as usual.
+pub async fn connect_pinned(
+    url: &str,
+    opts: &TargetOptions,
+    pinned: &[std::net::IpAddr],
+) -> Result<tokio_postgres::Client, IntrospectError> {
     let mut config = tokio_postgres::Config::from_str(url)
         .map_err(|e| IntrospectError::Connect(scrub(describe(&e), url, None)))?;
+    for ip in pinned {
+        config.hostaddr(*ip);
+    }
     config.connect_timeout(opts.connect_timeout);
     config.application_name(&opts.application_name);
     let password = config

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use assemble::{assemble, assemble_json};
-pub use connect::connect;
+pub use connect::{connect, connect_pinned};
 pub use raw::{
     read_raw, RawCatalog, RawColumn, RawConstraint, RawEnum, RawForeignKey, RawIndex, RawRelation,
     QUERY_COUNT,

@@ -645,3 +645,69 @@ async fn misses_across_two_processes_share_one_read(store: Store) {
     );
     assert_eq!(captured.len(), 1, "every caller got the same snapshot");
 }
+
+#[tokio::test]
+async fn the_allowlist_refuses_targets_before_connecting() {
+    // Counts every connection attempt to a loopback port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = attempts.clone();
+    let accept = tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let server = Server::start(&[(
+        "TARGET_ALLOWED_HOSTS",
+        "10.0.0.0/8, 0.0.0.0/0, db.example.com",
+    )])
+    .await;
+    for (host, why) in [
+        (format!("127.0.0.1:{port}"), "loopback"),
+        (format!("localhost:{port}"), "a name for loopback"),
+        ("169.254.169.254:5432".to_string(), "the metadata service"),
+        ("[::1]:5432".to_string(), "IPv6 loopback"),
+    ] {
+        let started = Instant::now();
+        let (status, err) = server
+            .post(
+                PATH,
+                &json!({"targetDatabaseUrl": format!("postgres://u:pw@{host}/db"), "schemas": ["public"]}),
+            )
+            .await;
+        assert_eq!(status, 403, "{why}: {err}");
+        assert_eq!(err["error"]["code"], "forbidden");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("allowlist"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2), "{why}");
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        attempts.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no connection was attempted"
+    );
+    accept.abort();
+
+    // A host not on the list (with only named hosts allowed).
+    let server = Server::start(&[("TARGET_ALLOWED_HOSTS", "db.example.com, 10.0.0.0/8")]).await;
+    let (status, _) = server
+        .post(
+            PATH,
+            &json!({"targetDatabaseUrl": "postgres://u:pw@192.0.2.10/db", "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Loopback listed explicitly: allowed, and the read works through the pinned address.
+    let db = shop_db("allowed").await;
+    let server = Server::start(&[("TARGET_ALLOWED_HOSTS", "127.0.0.1")]).await;
+    let (status, v) = server.post(PATH, &body(&db, "cache")).await;
+    assert_eq!(status, 200, "{v}");
+}

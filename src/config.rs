@@ -32,6 +32,11 @@ pub struct Config {
     pub connection_key_secret: Vec<u8>,
     pub secret_is_default: bool,
     pub allow_raw_database_url: bool,
+    /// `REQUIRE_AUTH`: every request must carry an authorizer identity with a workspace
+    /// claim (API Gateway's JWT or Lambda authorizer context).
+    pub require_auth: bool,
+    /// `WORKSPACE_CLAIM`: the claim naming the caller's workspace.
+    pub workspace_claim: String,
     /// `TARGET_ALLOWED_HOSTS`: the hosts and ranges targets may be on (empty: any).
     pub target_policy: crate::target_policy::TargetPolicy,
     /// `connectionId` -> target URL, from `TARGET_CONNECTIONS` (a JSON object).
@@ -154,6 +159,8 @@ impl Config {
             connection_key_secret: secret,
             secret_is_default,
             allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
+            require_auth: flag(lookup, "REQUIRE_AUTH", false)?,
+            workspace_claim: get("WORKSPACE_CLAIM").unwrap_or_else(|| "workspace_id".into()),
             target_policy: crate::target_policy::TargetPolicy::parse(
                 &get("TARGET_ALLOWED_HOSTS").unwrap_or_default(),
             )?,

@@ -452,30 +452,56 @@ async fn within_budget<T>(
         .map_err(|_| ApiError::RequestTimeout(budget.as_millis() as u64))?
 }
 
+/// The authorizer's request context, present under API Gateway.
+type Context = Option<axum::Extension<lambda_http::request::RequestContext>>;
+
+/// Puts the request in the caller's workspace (see [`crate::caller`]).
+fn scope(conn: &mut ConnectionRef, cfg: &Config, context: &Context) -> Result<(), ApiError> {
+    let caller = crate::caller::caller(context.as_ref().map(|c| &c.0), &cfg.workspace_claim);
+    if let Some(c) = &caller {
+        tracing::debug!(subject = ?c.subject, workspace = ?c.workspace, "authorized caller");
+    }
+    conn.workspace_id =
+        crate::caller::scope_workspace(cfg, caller.as_ref(), conn.workspace_id.take())?;
+    Ok(())
+}
+
 async fn snapshot(
     State(service): State<Arc<Service>>,
+    context: Context,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
-    let req = parse_snapshot_request(&body, cfg)?;
+    let mut req = parse_snapshot_request(&body, cfg)?;
+    scope(&mut req.conn, cfg, &context)?;
     let outcome = within_budget(cfg, service.snapshot(req)).await?;
     snapshot_response(&outcome, &headers)
 }
 
-async fn diff(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+async fn diff(
+    State(service): State<Arc<Service>>,
+    context: Context,
+    body: Body,
+) -> Result<Response, ApiError> {
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
-    let req = parse_diff_request(&body, cfg)?;
+    let mut req = parse_diff_request(&body, cfg)?;
+    scope(&mut req.conn, cfg, &context)?;
     let outcome = within_budget(cfg, service.diff(req)).await?;
     Ok(axum::Json(outcome).into_response())
 }
 
-async fn history(State(service): State<Arc<Service>>, body: Body) -> Result<Response, ApiError> {
+async fn history(
+    State(service): State<Arc<Service>>,
+    context: Context,
+    body: Body,
+) -> Result<Response, ApiError> {
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
-    let req = parse_history_request(&body, cfg)?;
+    let mut req = parse_history_request(&body, cfg)?;
+    scope(&mut req.conn, cfg, &context)?;
     let outcome = within_budget(cfg, service.history(req)).await?;
     Ok(axum::Json(outcome).into_response())
 }

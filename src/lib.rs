@@ -6,6 +6,7 @@
 //! return a database credential.
 
 pub mod cache;
+pub mod caller;
 pub mod config;
 pub mod connkey;
 pub mod error;

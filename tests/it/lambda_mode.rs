@@ -52,7 +52,12 @@ async fn response(
 }
 
 fn v2_event(body: &Value) -> Value {
-    json!({
+    v2_event_as(body, None)
+}
+
+/// An API Gateway HTTP API v2 event, with a JWT authorizer's claims when given.
+fn v2_event_as(body: &Value, claims: Option<Value>) -> Value {
+    let mut event = json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": "/api/v1/introspect/postgres/snapshot",
@@ -68,7 +73,11 @@ fn v2_event(body: &Value) -> Value {
         },
         "body": body.to_string(),
         "isBase64Encoded": false
-    })
+    });
+    if let Some(claims) = claims {
+        event["requestContext"]["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
+    }
+    event
 }
 
 #[tokio::test]
@@ -105,21 +114,51 @@ async fn runs_the_lambda_loop_under_the_runtime_api() {
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
         .env("CONNECTION_KEY_SECRET", "lambda-test-secret-0123456789")
         .env("ALLOW_RAW_DATABASE_URL", "true")
+        .env("REQUIRE_AUTH", "true")
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("spawn");
 
-    ev_tx
-        .send(v2_event(
-            &json!({"targetDatabaseUrl": db.url, "schemas": ["public"]}),
-        ))
-        .await
-        .unwrap();
-    let resp = tokio::time::timeout(Duration::from_secs(30), resp_rx.recv())
-        .await
-        .expect("the function answered")
-        .expect("response");
+    let request = json!({"targetDatabaseUrl": db.url, "schemas": ["public"]});
+    let mut invoke = async |event: Value| -> Value {
+        ev_tx.send(event).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(30), resp_rx.recv())
+            .await
+            .expect("the function answered")
+            .expect("response")
+    };
+    let ws_a = || Some(json!({"sub": "u1", "workspace_id": "ws-a"}));
+    let resp = invoke(v2_event_as(&request, ws_a())).await;
+
+    // Workspace scoping from the authorizer's claims (REQUIRE_AUTH is on).
+    let anonymous = invoke(v2_event(&request)).await;
+    assert_eq!(anonymous["statusCode"], 401, "{anonymous}");
+    let mut other = request.clone();
+    other["workspaceId"] = json!("ws-b");
+    let contradicted = invoke(v2_event_as(&other, ws_a())).await;
+    assert_eq!(contradicted["statusCode"], 403, "{contradicted}");
+    let no_claim = invoke(v2_event_as(&request, Some(json!({"sub": "u2"})))).await;
+    assert_eq!(no_claim["statusCode"], 403, "{no_claim}");
+    let b = invoke(v2_event_as(
+        &request,
+        Some(json!({"sub": "u3", "workspace_id": "ws-b"})),
+    ))
+    .await;
+    assert_eq!(b["statusCode"], 200, "{b}");
+    let b: Value = serde_json::from_str(b["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        b["cache"]["source"], "fresh",
+        "another workspace never shares ws-a's snapshot"
+    );
+    let a_again = invoke(v2_event_as(&request, ws_a())).await;
+    let a_again: Value = serde_json::from_str(a_again["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        a_again["cache"]["source"], "mem",
+        "same workspace, same key"
+    );
+    assert_ne!(a_again["cache"]["key"], b["cache"]["key"]);
+
     let _ = child.kill();
     let _ = child.wait();
     serve.abort();

@@ -65,6 +65,51 @@ async fn time_catalog(url: &str, runs: usize) -> (Duration, Duration, usize, usi
     (median(raw_t), median(full_t), size, tables)
 }
 
+/// Visible refresh of 20 tables (the partial read, the merge into the full snapshot,
+/// both signatures and the serialization, as the service does it) and its catalog read
+/// alone; plus the diff of two full snapshots that differ in those 20 tables.
+async fn time_visible_and_diff(url: &str, runs: usize) -> (Duration, Duration, Duration) {
+    let schemas = vec!["public".to_string()];
+    let o = opts();
+    let mut client = introspect::connect(url, &o).await.expect("connect");
+    let base =
+        introspect::read_snapshot(&mut client, &schemas, &o, "2026-01-01T00:00:00.000Z".into())
+            .await
+            .expect("full read");
+    let visible: Vec<String> = (1..=20).map(|i| format!("public.t{}", i * 97)).collect();
+    for _ in 0..2 {
+        let _ = introspect::read_tables(&mut client, &schemas, &visible, &o, "w".into()).await;
+    }
+    let (mut read_t, mut all_t, mut diff_t) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        let (partial, gone) =
+            introspect::read_tables(&mut client, &schemas, &visible, &o, "r".into())
+                .await
+                .expect("visible read");
+        read_t.push(t.elapsed());
+        let mut merged = model::merge::merge_visible_unsealed(base.clone(), partial, &gone, "r");
+        let json = model::signature::seal_to_json(&mut merged);
+        all_t.push(t.elapsed());
+        assert!(json.len() > 1000 && merged.tables.len() == base.tables.len());
+
+        // A diff of two 2,000-table snapshots with 20 tables' columns changed.
+        let mut after = base.clone();
+        for c in after
+            .columns
+            .values_mut()
+            .filter(|c| visible.contains(&c.table))
+        {
+            c.nullable = !c.nullable;
+        }
+        let t = Instant::now();
+        let d = model::diff::diff(&base, &after);
+        diff_t.push(t.elapsed());
+        assert_eq!(d.columns.changed.len(), 200);
+    }
+    (median(read_t), median(all_t), median(diff_t))
+}
+
 fn time_pg_dump(pg_dump: &str, url: &str, runs: usize) -> Duration {
     let mut v = Vec::new();
     for _ in 0..runs {
@@ -202,6 +247,7 @@ async fn main() {
 
     let (raw, full, json_bytes, tables) = time_catalog(url, runs).await;
     let dump = time_pg_dump(pg_dump, url, 3);
+    let (visible_read, visible_all, diff) = time_visible_and_diff(url, runs).await;
     let (hit, raw_hit, fresh_http, rss_kb, resp_bytes) = time_memory_hit(service, url, 50).await;
 
     println!(
@@ -230,6 +276,21 @@ async fn main() {
         "memory-tier hit, reqwest client     {:>9.2} ms   = {:.4}x fresh snapshot",
         ms(hit),
         ms(hit) / ms(full)
+    );
+    println!(
+        "visible refresh, 20 tables: read      {:>9.1} ms   = {:.3} of a fresh snapshot",
+        ms(visible_read),
+        ms(visible_read) / ms(full)
+    );
+    println!(
+        "visible refresh, 20 tables: all       {:>9.1} ms   = {:.3} of a fresh snapshot (target < 0.05)",
+        ms(visible_all),
+        ms(visible_all) / ms(full)
+    );
+    println!(
+        "diff of two 2,000-table snapshots     {:>9.1} ms   = {:.3} of a fresh snapshot",
+        ms(diff),
+        ms(diff) / ms(full)
     );
     println!(
         "service peak RSS                    {:>9.1} MB   (target < 128 MB)",

@@ -567,7 +567,9 @@ impl Service {
             ));
         }
         let reread: Vec<String> = partial.tables.keys().cloned().collect();
-        let merged = model::merge::merge_visible((*base_snapshot).clone(), partial, &gone, &now);
+        let mut merged =
+            model::merge::merge_visible_unsealed((*base_snapshot).clone(), partial, &gone, &now);
+        let json = model::signature::seal_to_json(&mut merged);
         let previous = Some(SnapshotSummary {
             id: base.stored_id.clone().unwrap_or_default(),
             captured_at: base.captured_at.clone(),
@@ -575,8 +577,6 @@ impl Service {
             deep_signature: base.deep_signature.clone(),
             table_count: base_snapshot.tables.len(),
         });
-        let json = serde_json::to_vec(&merged)
-            .map_err(|e| ApiError::Internal(format!("serializing snapshot: {e}")))?;
         let published = self
             .publish(&keys, merged, json, previous, workspace)
             .await?;

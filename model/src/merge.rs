@@ -16,6 +16,19 @@ use std::collections::{BTreeSet, HashSet};
 /// removed. Sets each re-read table's `refreshedAt`, records the partial refresh in
 /// `meta`, and re-seals the signatures.
 pub fn merge_visible(
+    base: Snapshot,
+    fresh: Snapshot,
+    gone: &[String],
+    refreshed_at: &str,
+) -> Snapshot {
+    let mut merged = merge_visible_unsealed(base, fresh, gone, refreshed_at);
+    crate::signature::seal(&mut merged);
+    merged
+}
+
+/// [`merge_visible`] without computing the signatures and counts: for a caller that seals
+/// while serializing ([`crate::signature::seal_to_json`]).
+pub fn merge_visible_unsealed(
     mut base: Snapshot,
     fresh: Snapshot,
     gone: &[String],
@@ -62,7 +75,6 @@ pub fn merge_visible(
         refreshed_at: refreshed_at.to_string(),
         tables: tables.into_iter().collect(),
     });
-    crate::signature::seal(&mut base);
     base
 }
 

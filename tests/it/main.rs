@@ -5,6 +5,7 @@ mod conformance;
 mod harness;
 mod introspect;
 mod lambda_mode;
+mod openapi;
 mod snapshot_api;
 mod store_suite;
 mod visible_diff;

@@ -25,6 +25,9 @@ if [ "$(cat .venv/.requirements-test 2>/dev/null)" != "$want" ] || [ ! -x .venv/
 fi
 export CATSNAP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
+section "openssl (certificates for the TLS-enabled test cluster)"
+command -v openssl >/dev/null || apt_install openssl
+
 section "node (the original signature algorithm)"
 command -v node >/dev/null || apt_install nodejs
 node --version

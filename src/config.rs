@@ -37,6 +37,8 @@ pub struct Config {
     pub require_auth: bool,
     /// `WORKSPACE_CLAIM`: the claim naming the caller's workspace.
     pub workspace_claim: String,
+    /// Trusted roots for target TLS: Mozilla's plus `TARGET_TLS_CA_FILE`.
+    pub tls: std::sync::Arc<crate::tls::TlsPolicy>,
     /// `TARGET_ALLOWED_HOSTS`: the hosts and ranges targets may be on (empty: any).
     pub target_policy: crate::target_policy::TargetPolicy,
     /// `connectionId` -> target URL, from `TARGET_CONNECTIONS` (a JSON object).
@@ -159,6 +161,14 @@ impl Config {
             connection_key_secret: secret,
             secret_is_default,
             allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
+            tls: std::sync::Arc::new(match get("TARGET_TLS_CA_FILE") {
+                None => crate::tls::TlsPolicy::new(None)?,
+                Some(path) => {
+                    let pem = std::fs::read(&path)
+                        .map_err(|e| format!("TARGET_TLS_CA_FILE {path:?}: {e}"))?;
+                    crate::tls::TlsPolicy::new(Some(&pem))?
+                }
+            }),
             require_auth: flag(lookup, "REQUIRE_AUTH", false)?,
             workspace_claim: get("WORKSPACE_CLAIM").unwrap_or_else(|| "workspace_id".into()),
             target_policy: crate::target_policy::TargetPolicy::parse(

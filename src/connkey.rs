@@ -28,7 +28,8 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
     if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
         return Err("must be a postgres:// or postgresql:// URL".into());
     }
-    let cfg = tokio_postgres::Config::from_str(raw)
+    let (stripped, tls_mode) = crate::tls::split_sslmode(raw)?;
+    let cfg = tokio_postgres::Config::from_str(&stripped)
         .map_err(|_| "is not a valid PostgreSQL connection URL".to_string())?;
     if cfg.get_hosts().is_empty() {
         return Err("must name a host".into());
@@ -55,7 +56,7 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
         "password": cfg.get_password().map(hex::encode),
         "dbname": dbname,
         "options": cfg.get_options(),
-        "sslmode": format!("{:?}", cfg.get_ssl_mode()),
+        "sslmode": format!("{tls_mode:?}"),
     })
     .to_string();
     Ok(Target {

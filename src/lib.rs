@@ -17,3 +17,4 @@ pub mod service;
 pub mod store;
 pub mod target_policy;
 pub mod telemetry;
+pub mod tls;

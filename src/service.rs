@@ -548,7 +548,8 @@ impl Service {
 
         let opts = &self.cfg.target;
         let pinned = self.check_target(&target).await?;
-        let mut client = introspect::connect_pinned(&target.url, opts, &pinned).await?;
+        let mut client =
+            introspect::connect_pinned(&target.url, opts, &pinned, &self.cfg.tls).await?;
         drop(target);
         let now = now_iso();
         let (partial, missing) =
@@ -726,7 +727,8 @@ impl Service {
         let result = async {
             let opts = &self.cfg.target;
             let pinned = self.check_target(&target).await?;
-            let mut client = introspect::connect_pinned(&target.url, opts, &pinned).await?;
+            let mut client =
+                introspect::connect_pinned(&target.url, opts, &pinned, &self.cfg.tls).await?;
             drop(target);
             let (snapshot, json) =
                 introspect::read_snapshot_json(&mut client, &schemas, opts, now_iso()).await?;

@@ -21,30 +21,70 @@ pub async fn connect(
     url: &str,
     opts: &TargetOptions,
 ) -> Result<tokio_postgres::Client, IntrospectError> {
-    connect_pinned(url, opts, &[]).await
+    static DEFAULT_TLS: std::sync::OnceLock<Result<crate::tls::TlsPolicy, String>> =
+        std::sync::OnceLock::new();
+    let tls = DEFAULT_TLS
+        .get_or_init(|| crate::tls::TlsPolicy::new(None))
+        .as_ref()
+        .map_err(|e| IntrospectError::Connect(e.clone()))?;
+    connect_pinned(url, opts, &[], tls).await
 }
 
-/// [`connect`], with each host of the URL pinned to the given address (`hostaddr`), so
-/// the connection goes where the target policy checked and no second DNS answer can
-/// redirect it. An empty `pinned` connects as usual.
+/// [`connect`], with TLS as the URL's `sslmode` asks under `tls`'s trusted roots, and
+/// each host pinned to the given address (`hostaddr`) so the connection goes where the
+/// target policy checked and no second DNS answer can redirect it (an empty `pinned`
+/// connects as usual).
 pub async fn connect_pinned(
     url: &str,
     opts: &TargetOptions,
     pinned: &[std::net::IpAddr],
+    tls: &crate::tls::TlsPolicy,
 ) -> Result<tokio_postgres::Client, IntrospectError> {
-    let mut config = tokio_postgres::Config::from_str(url)
+    use crate::tls::TlsMode;
+    let (stripped, mode) = crate::tls::split_sslmode(url)
+        .map_err(|e| IntrospectError::Connect(format!("the target URL {e}")))?;
+    let mut config = tokio_postgres::Config::from_str(&stripped)
         .map_err(|e| IntrospectError::Connect(scrub(describe(&e), url, None)))?;
     for ip in pinned {
         config.hostaddr(*ip);
     }
     config.connect_timeout(opts.connect_timeout);
     config.application_name(&opts.application_name);
+    config.ssl_mode(match mode {
+        TlsMode::Disable => tokio_postgres::config::SslMode::Disable,
+        TlsMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+        TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => {
+            tokio_postgres::config::SslMode::Require
+        }
+    });
     let password = config
         .get_password()
         .map(|p| String::from_utf8_lossy(p).into_owned());
+    match tls.client_config(mode) {
+        None => finish(config, tokio_postgres::NoTls, opts, url, password).await,
+        Some(rustls) => {
+            let connector = tokio_postgres_rustls::MakeRustlsConnect::new(rustls);
+            finish(config, connector, opts, url, password).await
+        }
+    }
+}
 
+/// Connects within the timeout, spawns the connection task, and maps errors.
+async fn finish<T>(
+    config: tokio_postgres::Config,
+    tls: T,
+    opts: &TargetOptions,
+    url: &str,
+    password: Option<String>,
+) -> Result<tokio_postgres::Client, IntrospectError>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Send + 'static,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+{
     let timeout = IntrospectError::Timeout(millis(opts.connect_timeout));
-    match tokio::time::timeout(opts.connect_timeout, config.connect(tokio_postgres::NoTls)).await {
+    match tokio::time::timeout(opts.connect_timeout, config.connect(tls)).await {
         Err(_) => Err(timeout),
         Ok(Err(e)) if is_timeout(&e) => Err(timeout),
         Ok(Err(e)) => Err(IntrospectError::Connect(scrub(

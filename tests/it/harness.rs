@@ -22,6 +22,69 @@ pub struct Pg {
     pub port: u16,
     pub bin: PathBuf,
     pub dir: PathBuf,
+    /// The test CA that signed the server's certificate (for `localhost` only), when the
+    /// cluster runs with TLS (it does whenever `openssl` is installed).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Makes a test CA and a server certificate for `localhost` (not for 127.0.0.1), signed
+/// by it, in `dir`. Returns false when `openssl` is not available.
+fn make_certs(dir: &Path) -> bool {
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ext = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
+    std::fs::write(dir.join("server.ext"), ext).is_ok()
+        && run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=catalog-snapshot test CA",
+        ])
+        && run(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ])
+        && run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ])
 }
 
 static PG: OnceCell<Pg> = OnceCell::const_new();
@@ -119,6 +182,13 @@ fn start_pg() -> Pg {
     let data = dir.join("data");
     let pwfile = dir.join("pw");
     std::fs::write(&pwfile, PG_PASSWORD).expect("write pwfile");
+    let tls = make_certs(&dir);
+    if tls {
+        let key = dir.join("server.key");
+        let _ = std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    } else {
+        eprintln!("openssl not found: the test cluster runs without TLS and TLS tests skip");
+    }
     if is_root() {
         run_ok(
             {
@@ -143,11 +213,17 @@ fn start_pg() -> Pg {
         .arg(format!("--pwfile={}", pwfile.display()));
     run_ok(initdb, "initdb");
     let port = free_port();
-    let opts = format!(
+    let mut opts = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off \
          -c synchronous_commit=off -c max_connections=300 -c shared_buffers=128MB",
         dir.display()
     );
+    if tls {
+        opts.push_str(&format!(
+            " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+            dir.display()
+        ));
+    }
     let mut ctl = pg_command(&bin, "pg_ctl");
     ctl.arg("-D")
         .arg(&data)
@@ -168,7 +244,13 @@ fn start_pg() -> Pg {
         data.display(),
         dir.display()
     ));
-    Pg { port, bin, dir }
+    let ca_file = tls.then(|| dir.join("ca.crt"));
+    Pg {
+        port,
+        bin,
+        dir,
+        ca_file,
+    }
 }
 
 pub struct TestDb {

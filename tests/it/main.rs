@@ -8,4 +8,5 @@ mod lambda_mode;
 mod openapi;
 mod snapshot_api;
 mod store_suite;
+mod tls;
 mod visible_diff;

@@ -25,8 +25,9 @@ if [ "$(cat .venv/.requirements-test 2>/dev/null)" != "$want" ] || [ ! -x .venv/
 fi
 export CATSNAP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
-section "openssl (certificates for the TLS-enabled test cluster)"
+section "openssl (certificates for the TLS-enabled test cluster) and curl"
 command -v openssl >/dev/null || apt_install openssl
+command -v curl >/dev/null || apt_install curl
 
 section "node (the original signature algorithm)"
 command -v node >/dev/null || apt_install nodejs
@@ -50,6 +51,22 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) g += $i } }
                END { printf "%d passed, %d failed, %d skipped", p, f, g }' "$log")
+
+section "API fuzz: schemathesis from openapi/openapi.json against the local server"
+# Every generated request must get a non-5xx answer that conforms to the document.
+fuzz_port=$(free_port)
+PORT=$fuzz_port RUST_LOG=warn TARGET_CONNECT_TIMEOUT_MS=500 ./target/debug/catalog-snapshot &
+fuzz_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$fuzz_port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+fuzz_status=0
+.venv/bin/schemathesis run openapi/openapi.json --url "http://127.0.0.1:$fuzz_port" \
+  --checks not_a_server_error,response_schema_conformance --max-examples 60 --seed 1 \
+  --no-color || fuzz_status=$?
+kill "$fuzz_pid" 2>/dev/null || true
+[ "$fuzz_status" = 0 ] || { echo "API fuzz failed"; exit 1; }
 
 section "done in $((SECONDS - started)) s"
 echo "$summary"

@@ -517,9 +517,19 @@ impl Service {
         }
         let full = |note: String| RefreshInfo::plain(Refresh::Visible, "full").with_note(note);
 
-        let base = match self.memory.get_any(&keys.cache) {
+        // The base: the memory tier's entry while it is fresh; otherwise the newer of the
+        // store's latest (another container may have read since) and the stale entry.
+        let base = match self.memory.get(&keys.cache) {
             Some(hit) => Some(hit.value),
-            None => self.load_latest_any_age(&keys).await,
+            None => {
+                let stored = self.load_latest_any_age(&keys).await;
+                let remembered = self.memory.get_any(&keys.cache).map(|h| h.value);
+                match (stored, remembered) {
+                    (Some(s), Some(m)) if m.captured_at > s.captured_at => Some(m),
+                    (Some(s), _) => Some(s),
+                    (None, m) => m,
+                }
+            }
         };
         let Some(base) = base else {
             let note = "no earlier snapshot to merge into: did a full read".to_string();

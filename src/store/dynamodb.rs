@@ -23,7 +23,9 @@
 //! When `schemasKey` would make `pk` longer than 1,024 bytes, `pk` carries
 //! `sha256:{hex of schemasKey}` instead (the pointer keeps the full `schemasKey`).
 //!
-//! A snapshot id is `{capturedAt as 13-digit epoch milliseconds}-{8 random hex digits}`,
+//! A snapshot id is `{capturedAt as 13-digit epoch milliseconds}-{8 hex digits}`, the hex
+//! being deciseconds from capture to save and 4 random bits, so among saves of one
+//! capture time (a visible refresh keeps its base's) the later one sorts last,
 //! e.g. `1764000000123-9f3a1c2b`, so ids sort by capture time and `sk = "snap#{id}"`
 //! follows from the id. History is one Query, `begins_with(sk, "snap#")` newest first
 //! (`before` becomes `sk BETWEEN "snap#" AND "snap#{ms}"`); the latest is one GetItem on
@@ -811,15 +813,24 @@ impl DynamoStore {
                     return Ok(true);
                 }
                 if cur.id > meta.id {
-                    self.client
+                    let committed = self
+                        .client
                         .update_item()
                         .table_name(table)
                         .set_key(Some(key_item(pk, summary_sk(&meta.id))))
                         .update_expression("REMOVE pending")
                         .condition_expression("attribute_exists(pk)")
                         .send()
-                        .await
-                        .map_err(|e| self.sdk_err("UpdateItem", e))?;
+                        .await;
+                    match committed {
+                        Ok(_) => {}
+                        // A concurrent save's retention already trimmed this older
+                        // snapshot (it is behind the newest `keep`): nothing to commit.
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
+                        Err(e) => return Err(self.sdk_err("UpdateItem", e)),
+                    }
                     return Ok(false);
                 }
             }
@@ -1120,7 +1131,15 @@ impl SnapshotStore for DynamoStore {
     async fn save(&self, key: &StoreKey, snap: &NewSnapshot) -> Result<String, StoreError> {
         let pk = partition_key(key);
         let (captured_ms, captured_at) = canonical_time(&snap.captured_at)?;
-        let id = format!("{captured_ms:013}-{:08x}", rand::random::<u32>());
+        // The suffix orders saves of one capture time by when they were saved (a visible
+        // refresh keeps its base's capture time): deciseconds since the capture, then 4
+        // random bits.
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let since = (now_ms.saturating_sub(captured_ms).max(0) / 100).min(0x0fff_ffff);
+        let id = format!(
+            "{captured_ms:013}-{since:07x}{:01x}",
+            rand::random::<u8>() & 0xf
+        );
         let gz = gzip(&snap.json)?;
         let chunks: Vec<&[u8]> = gz.chunks(PART_BYTES).collect();
         if chunks.len() > MAX_PARTS {

@@ -771,6 +771,27 @@ async fn case_read_lease(store: &dyn SnapshotStore) {
     );
 }
 
+/// Two saves with the same capture time (a visible refresh keeps its base's): the later
+/// save becomes the latest.
+async fn case_same_capture_time_later_save_wins(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let k = key(store, "same-time");
+    let at = base_ms() + 7_000;
+    let first = save(store, &k, &small(at, "deep-one", 3)).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let second = save(store, &k, &small(at, "deep-two", 3)).await;
+    let latest = store
+        .load_latest(&k)
+        .await
+        .expect("load")
+        .expect("a latest");
+    assert_eq!(
+        latest.summary.id, second,
+        "[{name}] the later save is the latest (first was {first})"
+    );
+    assert_eq!(latest.summary.deep_signature, "deep-two", "[{name}]");
+}
+
 /// Every generic case; returns what the large case saved.
 async fn run_suite(store: &dyn SnapshotStore) -> Vec<(&'static str, StoreKey, String, usize)> {
     case_save_and_load_latest(store).await;
@@ -783,6 +804,7 @@ async fn run_suite(store: &dyn SnapshotStore) -> Vec<(&'static str, StoreKey, St
     case_unchanged_reread_supersedes(store).await;
     case_keep_limit(store).await;
     case_read_lease(store).await;
+    case_same_capture_time_later_save_wins(store).await;
     case_large_snapshot(store).await
 }
 

@@ -809,27 +809,17 @@ impl DynamoStore {
             let current = self.get_pointer(pk).await?;
             if let Some(cur) = &current {
                 if cur.id == meta.id {
-                    // An earlier attempt went through (its answer was lost).
+                    // An earlier attempt went through (its answer was lost). Make sure its
+                    // summary is committed too: idempotent where the transaction was
+                    // atomic, a repair where an emulator applied it only in part.
+                    self.commit_into_history(pk, &meta.id).await?;
                     return Ok(true);
                 }
                 if cur.id > meta.id {
-                    let committed = self
-                        .client
-                        .update_item()
-                        .table_name(table)
-                        .set_key(Some(key_item(pk, summary_sk(&meta.id))))
-                        .update_expression("REMOVE pending")
-                        .condition_expression("attribute_exists(pk)")
-                        .send()
-                        .await;
-                    match committed {
-                        Ok(_) => {}
-                        // A concurrent save's retention already trimmed this older
-                        // snapshot (it is behind the newest `keep`): nothing to commit.
-                        Err(e)
-                            if e.as_service_error()
-                                .is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-                        Err(e) => return Err(self.sdk_err("UpdateItem", e)),
+                    self.commit_into_history(pk, &meta.id).await?;
+                    // Now committed into history, it may be beyond the newest `keep`.
+                    if let Err(e) = self.trim(pk).await {
+                        tracing::warn!(table = %table, error = %e, "history trim failed; it is retried on the next save");
                     }
                     return Ok(false);
                 }
@@ -901,15 +891,59 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes committed snapshots beyond the newest `keep`. The latest is always the
-    /// newest committed snapshot, so it is never among them.
+    /// Commits an older save's pending summary into history. A failed condition is
+    /// re-checked by reading the item: gone means a concurrent save's retention already
+    /// trimmed it (it is behind the newest `keep`); still there means the answer was
+    /// spurious (seen on moto under concurrent writes), so try again.
+    async fn commit_into_history(&self, pk: &str, id: &str) -> Result<(), StoreError> {
+        for attempt in 0..READ_ATTEMPTS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.opts.table)
+                .set_key(Some(key_item(pk, summary_sk(id))))
+                .update_expression("REMOVE pending")
+                .condition_expression("attribute_exists(pk)")
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+                {
+                    if self.get_item(pk, &summary_sk(id)).await?.is_none() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(10 * (attempt as u64 + 1))).await;
+                }
+                Err(e) => return Err(self.sdk_err("UpdateItem", e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "could not commit snapshot {id} into the history of DynamoDB table {:?}",
+            self.opts.table
+        )))
+    }
+
+    /// Deletes committed snapshots beyond the newest `keep` (pending ones count toward
+    /// `keep` but are left alone). The latest is always the newest committed snapshot,
+    /// so it is never among them.
     async fn trim(&self, pk: &str) -> Result<(), StoreError> {
         let keep = self.opts.keep.max(1);
         let now = now_secs();
         let mut kept = 0usize;
         let mut doomed: Vec<(String, usize)> = Vec::new();
         self.summaries(pk, None, 200, |item| {
-            if is_pending(&item) || expired(&item, now) {
+            if expired(&item, now) {
+                return Ok(false);
+            }
+            // A pending summary (a save in flight) holds its place in the order, so a
+            // newer committed snapshot is never trimmed in favour of an older one that
+            // commits later; it is never deleted here (its save may still move the
+            // pointer): an older save trims again once it has committed.
+            if is_pending(&item) {
+                kept += 1;
                 return Ok(false);
             }
             let (Ok(id), Ok(parts)) = (get_s(&item, "id"), get_n::<usize>(&item, "parts")) else {
@@ -1225,8 +1259,13 @@ impl SnapshotStore for DynamoStore {
         let now = now_secs();
         let mut out = Vec::new();
         let page = (limit + 8).min(1000) as i32;
+        // The snapshot the pointer names is committed by definition, whatever its flags.
+        let latest = self.get_pointer(&pk).await?.map(|m| m.id);
         self.summaries(&pk, before_ms, page, |item| {
-            if is_pending(&item) || expired(&item, now) || !item.contains_key("id") {
+            let named = latest
+                .as_deref()
+                .is_some_and(|id| get_s(&item, "id") == Ok(id));
+            if (!named && (is_pending(&item) || expired(&item, now))) || !item.contains_key("id") {
                 return Ok(false);
             }
             let meta = Meta::from_item(&item).map_err(|e| self.corrupt("snapshot summary", e))?;

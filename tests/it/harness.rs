@@ -493,8 +493,21 @@ pub async fn moto() -> Option<&'static Moto> {
     MOTO.get_or_init(|| async {
         let bin = moto_binary()?;
         let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto's app behind scripts/moto_serial.py (one request at a time, as DynamoDB
+        // applies each atomically), run by the Python beside moto_server; moto_server
+        // itself when that Python is not there.
+        let python = bin.with_file_name("python");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto_serial.py");
+        let mut command = if python.exists() {
+            let mut c = Command::new(&python);
+            c.arg(&script).args(["127.0.0.1", &port.to_string()]);
+            c
+        } else {
+            let mut c = Command::new(&bin);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            c
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

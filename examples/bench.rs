@@ -26,6 +26,7 @@ fn opts() -> TargetOptions {
         connect_timeout: Duration::from_secs(10),
         statement_timeout: Duration::from_secs(60),
         application_name: "catalog-snapshot-bench".into(),
+        budget: introspect::ReadBudget::UNLIMITED,
     }
 }
 

@@ -4,7 +4,7 @@
 //! the app database URL or a configured target URL); [`Config::describe`] says what is
 //! configured without them.
 
-use crate::introspect::TargetOptions;
+use crate::introspect::{ReadBudget, TargetOptions};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -59,6 +59,13 @@ pub struct Config {
     pub visible_full_read_share: f64,
 }
 
+/// `MAX_CATALOG_TABLES` default: relations (tables, views...) one read may return.
+pub const DEFAULT_MAX_TABLES: u64 = 10_000;
+/// `MAX_CATALOG_COLUMNS` default: columns one read may return. About 270 bytes of
+/// snapshot JSON per column, so a catalog at the limit is about 40 MB of JSON, about
+/// 3 MB gzip'd: it still fits a synchronous Lambda response when the client accepts gzip.
+pub const DEFAULT_MAX_COLUMNS: u64 = 150_000;
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
@@ -85,6 +92,21 @@ fn num<T: std::str::FromStr>(
             .trim()
             .parse()
             .map_err(|_| format!("{name} must be a non-negative number, got {v:?}")),
+    }
+}
+
+/// A whole number of at least 1 (a limit of 0 would refuse everything).
+fn positive(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+) -> Result<u64, String> {
+    match num(lookup, name, default) {
+        Ok(0) | Err(_) => Err(format!(
+            "{name} must be a whole number of at least 1, got {:?}",
+            lookup(name).unwrap_or_default()
+        )),
+        Ok(n) => Ok(n),
     }
 }
 
@@ -182,6 +204,10 @@ impl Config {
                 connect_timeout: ms(lookup, "TARGET_CONNECT_TIMEOUT_MS", 5_000)?,
                 statement_timeout: ms(lookup, "TARGET_STATEMENT_TIMEOUT_MS", 20_000)?,
                 application_name: "catalog-snapshot".into(),
+                budget: ReadBudget {
+                    max_relations: positive(lookup, "MAX_CATALOG_TABLES", DEFAULT_MAX_TABLES)?,
+                    max_columns: positive(lookup, "MAX_CATALOG_COLUMNS", DEFAULT_MAX_COLUMNS)?,
+                },
             },
             request_timeout: ms(lookup, "REQUEST_TIMEOUT_MS", 28_000)?,
             store_timeout: ms(lookup, "STORE_TIMEOUT_MS", 5_000)?,
@@ -221,7 +247,7 @@ impl Config {
             ),
         };
         format!(
-            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} targetAllowlist={} secret={}",
+            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} targetAllowlist={} maxCatalogTables={} maxCatalogColumns={} secret={}",
             if self.lambda { "lambda" } else { "local" },
             store,
             self.mem_ttl.as_millis(),
@@ -230,6 +256,8 @@ impl Config {
             self.allow_raw_database_url,
             self.connections.len(),
             self.target_policy.is_configured(),
+            self.target.budget.max_relations,
+            self.target.budget.max_columns,
             if self.secret_is_default { "development default" } else { "configured" },
         )
     }
@@ -283,6 +311,36 @@ mod tests {
         ])
         .unwrap();
         assert!(c.lambda && !c.allow_raw_database_url);
+    }
+
+    #[test]
+    fn read_budget_has_defaults_and_parses() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.target.budget.max_relations, DEFAULT_MAX_TABLES);
+        assert_eq!(c.target.budget.max_columns, DEFAULT_MAX_COLUMNS);
+        let c = cfg(&[
+            ("MAX_CATALOG_TABLES", " 25 "),
+            ("MAX_CATALOG_COLUMNS", "400"),
+        ])
+        .unwrap();
+        assert_eq!(c.target.budget.max_relations, 25);
+        assert_eq!(c.target.budget.max_columns, 400);
+        assert!(c.describe().contains("maxCatalogTables=25"));
+        // Empty means the default, as for every variable.
+        let c = cfg(&[("MAX_CATALOG_TABLES", "")]).unwrap();
+        assert_eq!(c.target.budget.max_relations, DEFAULT_MAX_TABLES);
+        for (name, bad) in [
+            ("MAX_CATALOG_TABLES", "0"),
+            ("MAX_CATALOG_TABLES", "-5"),
+            ("MAX_CATALOG_COLUMNS", "lots"),
+            ("MAX_CATALOG_COLUMNS", "1.5"),
+        ] {
+            let e = cfg(&[(name, bad)]).unwrap_err();
+            assert!(
+                e.contains(name) && e.contains("at least 1"),
+                "{name}={bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,14 @@ pub enum ApiError {
     /// The persistent tier is needed (e.g. history) and is down or not configured.
     #[error("{0}")]
     StoreUnavailable(String),
+    /// The schemas requested hold more relations or columns than one read may return
+    /// (the read budget); refused after counting, before the catalog is read.
+    #[error("the schemas requested hold {count} {what}; one read may return at most {limit} ({}): request fewer schemas (or the operator can raise {})", what.variable(), what.variable())]
+    CatalogTooLarge {
+        what: crate::introspect::Counted,
+        count: u64,
+        limit: u64,
+    },
     /// The whole request ran past its time budget.
     #[error("the request did not finish within {0} ms")]
     RequestTimeout(u64),
@@ -67,6 +75,10 @@ impl ApiError {
             ApiError::TargetUnavailable(_) | ApiError::TargetQuery(_) => StatusCode::BAD_GATEWAY,
             ApiError::TargetTimeout(_) | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // The request is well-formed but asks for more than can be delivered; the
+            // caller fixes it (fewer schemas), so a 4xx, not a 5xx. Not 413: that status
+            // is about the request's own body.
+            ApiError::CatalogTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +96,7 @@ impl ApiError {
             ApiError::TargetQuery(_) => "target_query_failed",
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::RequestTimeout(_) => "request_timeout",
+            ApiError::CatalogTooLarge { .. } => "catalog_too_large",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -106,6 +119,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let field = match &self {
             ApiError::BadRequest { field, .. } => field.as_deref(),
+            ApiError::CatalogTooLarge { .. } => Some("schemas"),
             _ => None,
         };
         let body = ErrorBody {
@@ -139,6 +153,11 @@ impl From<IntrospectError> for ApiError {
                     names.join(", ")
                 ),
             ),
+            IntrospectError::TooLarge { what, count, limit } => ApiError::CatalogTooLarge {
+                what: *what,
+                count: *count,
+                limit: *limit,
+            },
         }
     }
 }
@@ -146,5 +165,31 @@ impl From<IntrospectError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::StoreUnavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::introspect::Counted;
+
+    #[test]
+    fn an_over_budget_read_is_a_422_that_says_what_to_do() {
+        let e = ApiError::from(IntrospectError::TooLarge {
+            what: Counted::Columns,
+            count: 401,
+            limit: 400,
+        });
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.code(), "catalog_too_large");
+        let m = e.to_string();
+        for part in [
+            "401 columns",
+            "at most 400",
+            "MAX_CATALOG_COLUMNS",
+            "fewer schemas",
+        ] {
+            assert!(m.contains(part), "{m}");
+        }
     }
 }

@@ -12,6 +12,7 @@ fn opts() -> TargetOptions {
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(30),
         application_name: "catalog-snapshot-bench".into(),
+        budget: ReadBudget::UNLIMITED,
     }
 }
 

@@ -167,6 +167,7 @@ mod tests {
             connect_timeout: Duration::from_millis(ms),
             statement_timeout: Duration::from_secs(5),
             application_name: "test".into(),
+            budget: crate::introspect::ReadBudget::UNLIMITED,
         }
     }
 

@@ -42,6 +42,76 @@ pub struct TargetOptions {
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,
     pub application_name: String,
+    /// How much one read may return.
+    pub budget: ReadBudget,
+}
+
+/// How much one catalog read may return: counted in the read's first round trip
+/// (`probe.sql`), before the column, index and constraint queries run, so an enormous
+/// catalog is refused before its rows are fetched ([`IntrospectError::TooLarge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBudget {
+    /// Relations (tables, partitioned tables, views, materialized views, foreign
+    /// tables) in the schemas read (`MAX_CATALOG_TABLES`).
+    pub max_relations: u64,
+    /// Live columns of the relations read (`MAX_CATALOG_COLUMNS`).
+    pub max_columns: u64,
+}
+
+impl ReadBudget {
+    /// No limit: for tools and tests that read catalogs directly.
+    pub const UNLIMITED: ReadBudget = ReadBudget {
+        max_relations: u64::MAX,
+        max_columns: u64::MAX,
+    };
+
+    /// The error for a read of `relations` relations and `columns` columns, if that is
+    /// over this budget (relations are checked first).
+    pub fn exceeded(&self, relations: u64, columns: u64) -> Option<IntrospectError> {
+        if relations > self.max_relations {
+            Some(IntrospectError::TooLarge {
+                what: Counted::Relations,
+                count: relations,
+                limit: self.max_relations,
+            })
+        } else if columns > self.max_columns {
+            Some(IntrospectError::TooLarge {
+                what: Counted::Columns,
+                count: columns,
+                limit: self.max_columns,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// What a [`ReadBudget`] counts, for [`IntrospectError::TooLarge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Relations,
+    Columns,
+}
+
+impl Counted {
+    /// The configuration variable that sets the limit.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Counted::Relations => "MAX_CATALOG_TABLES",
+            Counted::Columns => "MAX_CATALOG_COLUMNS",
+        }
+    }
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Counted::Relations => {
+                "relations (tables, partitioned tables, views, materialized views, foreign tables)"
+            }
+            Counted::Columns => "columns",
+        })
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -59,12 +129,21 @@ pub enum IntrospectError {
     /// Requested visible tables that do not exist (keys as given).
     #[error("unknown tables: {0:?}")]
     UnknownTables(Vec<String>),
+    /// The read would return more than its [`ReadBudget`] allows; nothing was read past
+    /// the count.
+    #[error("the schemas read hold {count} {what}, more than the limit of {limit} ({})", what.variable())]
+    TooLarge {
+        what: Counted,
+        count: u64,
+        limit: u64,
+    },
 }
 
 /// Reads every table of `schemas` (unquoted schema names) and assembles the snapshot.
 ///
 /// Counts one catalog read. Errors: [`IntrospectError::UnknownSchemas`] when a schema does
-/// not exist, [`IntrospectError::Timeout`] when a statement or the whole read outlasts
+/// not exist, [`IntrospectError::TooLarge`] when the schemas hold more than
+/// `opts.budget` allows, [`IntrospectError::Timeout`] when a statement or the whole read outlasts
 /// its bound, [`IntrospectError::Query`] otherwise. After an error the client may be left
 /// inside the read's transaction: drop it.
 pub async fn read_snapshot(

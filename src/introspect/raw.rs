@@ -11,9 +11,11 @@
 //!
 //! 1. `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = '';
 //!    SET LOCAL statement_timeout = N`, then `probe.sql` (server version, unknown
-//!    schemas), `tables.sql` (the relations of the schemas, filtered by name on
-//!    `pg_namespace`, with their OIDs) and `enums.sql`.
-//! 2. `columns.sql`, `indexes.sql`, `constraints.sql` and `foreign_keys.sql`, filtered by
+//!    schemas, and the relation and column counts the read budget is checked against),
+//!    `tables.sql` (the relations of the schemas, filtered by name on `pg_namespace`,
+//!    with their OIDs, at most one row past the relation budget) and `enums.sql`.
+//! 2. Only when the schemas exist and the counts are within the budget:
+//!    `columns.sql`, `indexes.sql`, `constraints.sql` and `foreign_keys.sql`, filtered by
 //!    the OID arrays from step 1 (the visible relations, and for foreign keys also every
 //!    relation of the schemas), then `COMMIT`.
 //!
@@ -224,38 +226,65 @@ async fn read_queries(
          SET LOCAL statement_timeout = {}",
         millis(opts.statement_timeout)
     );
+    let budget = opts.budget;
+    let max_relations = i64::try_from(budget.max_relations).unwrap_or(i64::MAX);
+    let max_columns = i64::try_from(budget.max_columns).unwrap_or(i64::MAX);
+    // tables.sql fetches at most one row past the relation budget.
+    let row_limit: Option<i64> = max_relations.checked_add(1);
     let schemas_param: &(dyn ToSql + Sync) = &schemas;
     let tables_param: &(dyn ToSql + Sync) = &tables;
+    let limit_param: &(dyn ToSql + Sync) = &row_limit;
+    let max_relations_param: &(dyn ToSql + Sync) = &max_relations;
+    let max_columns_param: &(dyn ToSql + Sync) = &max_columns;
     let by_schemas = [(schemas_param, Type::TEXT_ARRAY)];
-    let by_schemas_tables = [
+    let by_schemas_tables_budget = [
         (schemas_param, Type::TEXT_ARRAY),
         (tables_param, Type::TEXT_ARRAY),
+        (max_relations_param, Type::INT8),
+        (max_columns_param, Type::INT8),
+    ];
+    let by_schemas_tables_limit = [
+        (schemas_param, Type::TEXT_ARRAY),
+        (tables_param, Type::TEXT_ARRAY),
+        (limit_param, Type::INT8),
     ];
 
     // Round trip 1.
     let (_, probe, relations, enums) = futures::try_join!(
         async { client.batch_execute(&begin).await.map_err(err) },
-        fetch(client, PROBE_SQL, &by_schemas, 1, decode_probe, opts),
+        fetch(
+            client,
+            PROBE_SQL,
+            &by_schemas_tables_budget,
+            1,
+            decode_probe,
+            opts
+        ),
         fetch(
             client,
             TABLES_SQL,
-            &by_schemas_tables,
+            &by_schemas_tables_limit,
             256,
             decode_relation,
             opts
         ),
         fetch(client, ENUMS_SQL, &by_schemas, 16, decode_enum, opts),
     )?;
-    let Some((server_version, server_version_num, missing_schemas)) = probe.into_iter().next()
-    else {
+    let Some(probe) = probe.into_iter().next() else {
         return Err(IntrospectError::Query(
             "the version probe returned no row".into(),
         ));
     };
-    if !missing_schemas.is_empty() {
+    if !probe.missing_schemas.is_empty() {
         client.batch_execute("COMMIT").await.map_err(err)?;
-        return Err(IntrospectError::UnknownSchemas(missing_schemas));
+        return Err(IntrospectError::UnknownSchemas(probe.missing_schemas));
     }
+    // The budget, before the heavy queries are sent.
+    if let Some(over) = budget.exceeded(probe.relation_count, probe.column_count) {
+        client.batch_execute("COMMIT").await.map_err(err)?;
+        return Err(over);
+    }
+    let (server_version, server_version_num) = (probe.server_version, probe.server_version_num);
 
     // Round trip 2.
     let all: Vec<u32> = relations.iter().map(|r| r.oid).collect();
@@ -377,8 +406,23 @@ fn code(row: &Row, idx: usize) -> Result<u8, tokio_postgres::Error> {
     Ok(get::<i8>(row, idx)? as u8)
 }
 
-fn decode_probe(row: &Row) -> Result<(String, i32, Vec<String>), tokio_postgres::Error> {
-    Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?))
+/// The row of `probe.sql`.
+struct Probe {
+    server_version: String,
+    server_version_num: i32,
+    missing_schemas: Vec<String>,
+    relation_count: u64,
+    column_count: u64,
+}
+
+fn decode_probe(row: &Row) -> Result<Probe, tokio_postgres::Error> {
+    Ok(Probe {
+        server_version: get(row, 0)?,
+        server_version_num: get(row, 1)?,
+        missing_schemas: get(row, 2)?,
+        relation_count: get::<i64>(row, 3)?.max(0) as u64,
+        column_count: get::<i64>(row, 4)?.max(0) as u64,
+    })
 }
 
 fn decode_relation(row: &Row) -> Result<RawRelation, tokio_postgres::Error> {

@@ -3,7 +3,9 @@
 -- so the row estimate is NULL in both cases (a truly empty table on 13 reads as "never
 -- analyzed" too).
 --
--- $1 text[]: schema names; $2 text[]: table keys of a visible-tables read, or NULL.
+-- $1 text[]: schema names; $2 text[]: table keys of a visible-tables read, or NULL;
+-- $3 int8: at most this many rows, or NULL for all (the relation budget plus one: the
+-- exact count comes from probe.sql, this only bounds what an over-budget read fetches).
 --
 -- Returns one row per relation the snapshot may describe: ordinary, partitioned, view,
 -- materialized view and foreign tables (relkind r, p, v, m, f) in the schemas $1, leaving
@@ -62,3 +64,4 @@ WHERE n.nspname = ANY ($1::text[])
     SELECT 1 FROM pg_catalog.pg_depend e
     WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
       AND e.objid = c.oid AND e.objsubid = 0 AND e.deptype = 'e')
+LIMIT $3::int8

@@ -11,6 +11,7 @@ fn opts() -> TargetOptions {
         connect_timeout: Duration::from_secs(10),
         statement_timeout: Duration::from_secs(30),
         application_name: "catalog-snapshot-test".into(),
+        budget: introspect::ReadBudget::UNLIMITED,
     }
 }
 

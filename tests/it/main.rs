@@ -6,6 +6,7 @@ mod harness;
 mod introspect;
 mod lambda_mode;
 mod openapi;
+mod read_budget;
 mod snapshot_api;
 mod store_suite;
 mod tls;

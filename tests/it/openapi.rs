@@ -5,7 +5,7 @@
 use crate::harness::Server;
 use serde_json::{json, Value};
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("openapi/openapi.json"))
         .expect("the OpenAPI document is JSON")
@@ -83,7 +83,7 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, problems: &mut
     }
 }
 
-fn check(doc: &Value, path: &str, method: &str, status: u16, body: &Value) {
+pub(crate) fn check(doc: &Value, path: &str, method: &str, status: u16, body: &Value) {
     let op = &doc["paths"][path][method];
     assert!(op.is_object(), "{method} {path} is not documented");
     let schema = &op["responses"][status.to_string()]["content"]["application/json"]["schema"];

@@ -11,6 +11,7 @@ async fn uses_tls(url: &str) -> bool {
         connect_timeout: Duration::from_secs(10),
         statement_timeout: Duration::from_secs(10),
         application_name: "tls-test".into(),
+        budget: introspect::ReadBudget::UNLIMITED,
     };
     let client = introspect::connect(url, &opts).await.expect("connect");
     client

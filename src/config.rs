@@ -57,6 +57,10 @@ pub struct Config {
     /// A visible refresh of more than this share of the catalog's tables is done as a
     /// full read instead.
     pub visible_full_read_share: f64,
+    /// `LAMBDA_RESPONSE_LIMIT_BYTES`: under the Lambda runtime, the largest response
+    /// payload (as the runtime sends it: base64 or JSON-escaped body plus its envelope)
+    /// the function returns; a larger one becomes a clear error instead.
+    pub lambda_response_limit: usize,
 }
 
 /// `MAX_CATALOG_TABLES` default: relations (tables, views...) one read may return.
@@ -65,6 +69,9 @@ pub const DEFAULT_MAX_TABLES: u64 = 10_000;
 /// snapshot JSON per column, so a catalog at the limit is about 40 MB of JSON, about
 /// 3 MB gzip'd: it still fits a synchronous Lambda response when the client accepts gzip.
 pub const DEFAULT_MAX_COLUMNS: u64 = 150_000;
+/// The payload limit of a synchronous AWS Lambda invocation's response: 6 MB
+/// (6,291,456 bytes), counted on the payload the runtime posts.
+pub const LAMBDA_RESPONSE_LIMIT: usize = 6_291_456;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -216,6 +223,13 @@ impl Config {
             max_body_bytes: num(lookup, "MAX_BODY_BYTES", 256 * 1024)?,
             max_schemas: num(lookup, "MAX_SCHEMAS", 100)?,
             max_visible_tables: num(lookup, "MAX_VISIBLE_TABLES", 2_000)?,
+            lambda_response_limit: positive(
+                lookup,
+                "LAMBDA_RESPONSE_LIMIT_BYTES",
+                LAMBDA_RESPONSE_LIMIT as u64,
+            )?
+            .try_into()
+            .unwrap_or(usize::MAX),
             visible_full_read_share: match num(lookup, "VISIBLE_FULL_READ_SHARE", 0.25f64)? {
                 s if s > 0.0 && s <= 1.0 => s,
                 s => {
@@ -314,17 +328,20 @@ mod tests {
     }
 
     #[test]
-    fn read_budget_has_defaults_and_parses() {
+    fn read_budget_and_response_limit_have_defaults_and_parse() {
         let c = cfg(&[]).unwrap();
         assert_eq!(c.target.budget.max_relations, DEFAULT_MAX_TABLES);
         assert_eq!(c.target.budget.max_columns, DEFAULT_MAX_COLUMNS);
+        assert_eq!(c.lambda_response_limit, 6_291_456);
         let c = cfg(&[
             ("MAX_CATALOG_TABLES", " 25 "),
             ("MAX_CATALOG_COLUMNS", "400"),
+            ("LAMBDA_RESPONSE_LIMIT_BYTES", "100000"),
         ])
         .unwrap();
         assert_eq!(c.target.budget.max_relations, 25);
         assert_eq!(c.target.budget.max_columns, 400);
+        assert_eq!(c.lambda_response_limit, 100_000);
         assert!(c.describe().contains("maxCatalogTables=25"));
         // Empty means the default, as for every variable.
         let c = cfg(&[("MAX_CATALOG_TABLES", "")]).unwrap();
@@ -334,6 +351,8 @@ mod tests {
             ("MAX_CATALOG_TABLES", "-5"),
             ("MAX_CATALOG_COLUMNS", "lots"),
             ("MAX_CATALOG_COLUMNS", "1.5"),
+            ("LAMBDA_RESPONSE_LIMIT_BYTES", "0"),
+            ("LAMBDA_RESPONSE_LIMIT_BYTES", "6MB"),
         ] {
             let e = cfg(&[(name, bad)]).unwrap_err();
             assert!(

@@ -49,6 +49,14 @@ pub enum ApiError {
         count: u64,
         limit: u64,
     },
+    /// Under the Lambda runtime: the response would exceed the synchronous response
+    /// payload limit once the runtime encodes it. `gzip`: it was already gzip'd.
+    #[error("{}", response_too_large_message(*size, *limit, *gzip))]
+    ResponseTooLarge {
+        size: usize,
+        limit: usize,
+        gzip: bool,
+    },
     /// The whole request ran past its time budget.
     #[error("the request did not finish within {0} ms")]
     RequestTimeout(u64),
@@ -76,9 +84,11 @@ impl ApiError {
             ApiError::TargetTimeout(_) | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             // The request is well-formed but asks for more than can be delivered; the
-            // caller fixes it (fewer schemas), so a 4xx, not a 5xx. Not 413: that status
-            // is about the request's own body.
-            ApiError::CatalogTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            // caller fixes it (fewer schemas, accept gzip), so a 4xx, not a 5xx. Not 413:
+            // that status is about the request's own body.
+            ApiError::CatalogTooLarge { .. } | ApiError::ResponseTooLarge { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +107,7 @@ impl ApiError {
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::CatalogTooLarge { .. } => "catalog_too_large",
+            ApiError::ResponseTooLarge { .. } => "response_too_large",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -130,6 +141,22 @@ impl IntoResponse for ApiError {
             },
         };
         (self.status(), axum::Json(body)).into_response()
+    }
+}
+
+fn response_too_large_message(size: usize, limit: usize, gzip: bool) -> String {
+    if gzip {
+        format!(
+            "the response would be {size} bytes as the Lambda runtime sends it (gzip'd, then \
+             base64-encoded), over the {limit}-byte limit of a synchronous Lambda response: \
+             request fewer schemas"
+        )
+    } else {
+        format!(
+            "the response would be {size} bytes as the Lambda runtime sends it, over the \
+             {limit}-byte limit of a synchronous Lambda response: send Accept-Encoding: gzip \
+             (a snapshot compresses about tenfold) or request fewer schemas"
+        )
     }
 }
 
@@ -174,7 +201,7 @@ mod tests {
     use crate::introspect::Counted;
 
     #[test]
-    fn an_over_budget_read_is_a_422_that_says_what_to_do() {
+    fn size_limits_are_4xx_that_say_what_to_do() {
         let e = ApiError::from(IntrospectError::TooLarge {
             what: Counted::Columns,
             count: 401,
@@ -191,5 +218,22 @@ mod tests {
         ] {
             assert!(m.contains(part), "{m}");
         }
+
+        let plain = ApiError::ResponseTooLarge {
+            size: 7_000_000,
+            limit: 6_291_456,
+            gzip: false,
+        };
+        assert_eq!(plain.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(plain.code(), "response_too_large");
+        let m = plain.to_string();
+        assert!(m.contains("7000000") && m.contains("6291456"), "{m}");
+        assert!(m.contains("Accept-Encoding: gzip"), "{m}");
+        let gz = ApiError::ResponseTooLarge {
+            size: 7_000_000,
+            limit: 6_291_456,
+            gzip: true,
+        };
+        assert!(!gz.to_string().contains("Accept-Encoding"), "{gz}");
     }
 }

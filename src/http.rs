@@ -3,8 +3,10 @@
 //!
 //! Owns request parsing and validation (every bad input becomes a 400 naming its field),
 //! body limits, and response assembly: a snapshot response is written around the
-//! snapshot's pre-serialized JSON, never re-serializing it. It must never echo a URL or
-//! credential back, and holds no tier logic (that is [`crate::service`]).
+//! snapshot's pre-serialized JSON, never re-serializing it; under the Lambda runtime, the
+//! guard that answers a response too large for a synchronous invocation with a clear
+//! 422 ([`lambda_limit`]). It must never echo a URL or credential back, and holds no
+//! tier logic (that is [`crate::service`]).
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -25,6 +27,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
+mod lambda_limit;
+
 pub const SNAPSHOT_PATH: &str = "/api/v1/introspect/postgres/snapshot";
 pub const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
 pub const HISTORY_PATH: &str = "/api/v1/introspect/postgres/history";
@@ -38,7 +42,19 @@ pub async fn app(cfg: Config) -> Result<Router, String> {
         // the first request prepares it.
         service.prepare_store().await;
     }
-    Ok(router(service))
+    let limit = service.config().lambda_response_limit;
+    let lambda = service.config().lambda;
+    let router = router(service);
+    Ok(if lambda {
+        // A response over the synchronous payload limit would fail the invocation: answer
+        // a clear 422 instead (see `lambda_limit`).
+        router.layer(axum::middleware::from_fn_with_state(
+            limit,
+            lambda_limit::guard,
+        ))
+    } else {
+        router
+    })
 }
 
 pub fn router(service: Arc<Service>) -> Router {
@@ -483,6 +499,7 @@ async fn snapshot(
 async fn diff(
     State(service): State<Arc<Service>>,
     context: Context,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = service.config();
@@ -490,7 +507,36 @@ async fn diff(
     let mut req = parse_diff_request(&body, cfg)?;
     scope(&mut req.conn, cfg, &context)?;
     let outcome = within_budget(cfg, service.diff(req)).await?;
-    Ok(axum::Json(outcome).into_response())
+    json_response(&outcome, &headers)
+}
+
+/// A JSON response, gzip'd when the client accepts it and the body is big enough to gain.
+fn json_response<T: Serialize>(value: &T, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let json = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let gzip = json.len() > 1024 && accepts_gzip(headers);
+    let body = if gzip {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 4),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&json)
+            .and_then(|_| enc.finish())
+            .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?
+    } else {
+        json
+    };
+    let mut resp = Response::new(Body::from(body));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(resp)
 }
 
 async fn history(

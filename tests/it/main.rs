@@ -4,6 +4,7 @@
 mod conformance;
 mod harness;
 mod introspect;
+mod lambda_limits;
 mod lambda_mode;
 mod openapi;
 mod read_budget;

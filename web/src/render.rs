@@ -1,0 +1,261 @@
+//! SVG markup for the part of a scene around the screen: schema frames, edges, table
+//! boxes with their rows, drift marks and the focused table. Only tables near the view
+//! are written (a region around it, so small pans need no redraw), at the level of detail
+//! the zoom calls for, so a 2,000-table catalog draws as fast as a small one.
+//!
+//! Pure string building; every name is escaped. It must never write a table outside the
+//! region it was given or drop one inside it.
+
+use crate::layout::Rect;
+use crate::scene::{Scene, BADGE_W, HEADER_H, PAD, ROW_H};
+use crate::view::{detail, Detail, View};
+use std::fmt::Write;
+
+/// What is on the page now: the region written and at which detail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawn {
+    pub region: Rect,
+    pub detail: Detail,
+    pub tables: usize,
+}
+
+/// The region to write for `view`: the screen plus half a screen on every side.
+pub fn region_for(view: &View) -> Rect {
+    let w = view.world();
+    Rect {
+        x: w.x - w.w / 2.0,
+        y: w.y - w.h / 2.0,
+        w: w.w * 2.0,
+        h: w.h * 2.0,
+    }
+}
+
+/// True when what is drawn no longer covers `view` at its detail.
+pub fn needs_redraw(drawn: Option<&Drawn>, view: &View) -> bool {
+    match drawn {
+        None => true,
+        Some(d) => d.detail != detail(view.zoom) || !d.region.contains(&view.world()),
+    }
+}
+
+/// Escapes text for SVG element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The markup of `scene` within `region` at `view`'s zoom, with `focus` outlined.
+pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -> (String, Drawn) {
+    let det = detail(view.zoom);
+    let mut out = String::with_capacity(64 * 1024);
+    let visible = scene.tables_in(region);
+    let label_size = (15.0 / view.zoom).clamp(15.0, 400.0).round();
+    for f in &scene.schemas {
+        if !f.rect.overlaps(region) {
+            continue;
+        }
+        let r = &f.rect;
+        let _ = write!(
+            out,
+            r#"<g class="schema" data-schema="{s}"><rect class="schema-frame" x="{x}" y="{y}" width="{w}" height="{h}" rx="10"/><text class="schema-label" x="{lx}" y="{ly}" font-size="{label_size}">{s}</text></g>"#,
+            s = esc(&f.schema),
+            x = r.x,
+            y = r.y,
+            w = r.w,
+            h = r.h,
+            lx = r.x + 14.0,
+            ly = r.y + 30.0f64.max(label_size + 6.0).min(r.h),
+        );
+    }
+    // Edges under the boxes; an edge is drawn when either end is in the region.
+    let in_region: std::collections::HashSet<usize> = visible.iter().copied().collect();
+    out.push_str(r#"<g class="edges">"#);
+    for e in &scene.edges {
+        if !in_region.contains(&e.from) && !in_region.contains(&e.to) {
+            continue;
+        }
+        let (f, t) = (&scene.tables[e.from], &scene.tables[e.to]);
+        let rows = if det == Detail::Full {
+            (e.from_row, e.to_row)
+        } else {
+            (None, None)
+        };
+        let anchor_y = |r: &Rect, row: Option<usize>| match row {
+            Some(i) => r.y + HEADER_H + ROW_H * i as f64 + ROW_H / 2.0,
+            None => r.y + HEADER_H / 2.0,
+        };
+        let d = edge_path(
+            &f.rect,
+            anchor_y(&f.rect, rows.0),
+            &t.rect,
+            anchor_y(&t.rect, rows.1),
+            e.from == e.to,
+        );
+        let mark = match (f.mark, t.mark) {
+            (Some(crate::state::Mark::Removed), _) | (_, Some(crate::state::Mark::Removed)) => {
+                " removed"
+            }
+            _ => "",
+        };
+        let _ = write!(
+            out,
+            r#"<path class="edge{mark}{one}" data-key="{k}" d="{d}" marker-end="url(#arrow)"><title>{k}</title></path>"#,
+            one = if e.one_to_one { " one" } else { "" },
+            k = esc(&e.key),
+        );
+    }
+    out.push_str("</g>");
+    for &i in &visible {
+        let t = &scene.tables[i];
+        let r = &t.rect;
+        let mut class = String::from("tbl");
+        if let Some(m) = t.mark {
+            class.push(' ');
+            class.push_str(m.class());
+        }
+        if focus == Some(i) {
+            class.push_str(" focus");
+        }
+        let mut tip = t.key.clone();
+        if let Some(k) = t.kind {
+            let _ = write!(tip, " ({k})");
+        }
+        if let Some(c) = &t.comment {
+            let _ = write!(tip, "\n{c}");
+        }
+        let _ = write!(
+            out,
+            r#"<g class="{class}" data-key="{key}" transform="translate({x} {y})"><title>{tip}</title><rect class="box" width="{w}" height="{h}" rx="4"/>"#,
+            key = esc(&t.key),
+            x = r.x,
+            y = r.y,
+            w = r.w,
+            h = r.h,
+            tip = esc(&tip),
+        );
+        match det {
+            Detail::Dots => {}
+            Detail::Outline => {
+                let size = (12.0 / view.zoom).min(r.h * 0.6).max(12.0).round();
+                let fit = ((r.w - 2.0 * PAD) / (size * 0.6)).floor().max(3.0) as usize;
+                let _ = write!(
+                    out,
+                    r#"<text class="title" x="{PAD}" y="{y}" font-size="{size}">{name}</text>"#,
+                    y = (size + 4.0).min(r.h - 4.0),
+                    name = esc(&crate::scene::truncate(&t.title, fit)),
+                );
+            }
+            Detail::Full => {
+                let _ = write!(
+                    out,
+                    r#"<rect class="head" width="{w}" height="{HEADER_H}" rx="4"/><text class="title" x="{PAD}" y="17">{name}</text>"#,
+                    w = r.w,
+                    name = esc(&t.title),
+                );
+                if let Some(k) = t.kind {
+                    let _ = write!(
+                        out,
+                        r#"<text class="kind" x="{x}" y="17">{k}</text>"#,
+                        x = r.w - PAD,
+                    );
+                }
+                for (n, row) in t.rows.iter().enumerate() {
+                    let y = HEADER_H + ROW_H * n as f64;
+                    let mut class = String::from("row");
+                    if let Some(m) = row.mark {
+                        class.push(' ');
+                        class.push_str(m.class());
+                    }
+                    let badge = match (row.pk, row.fk) {
+                        (true, true) => "PF",
+                        (true, false) => "PK",
+                        (false, true) => "FK",
+                        _ => "",
+                    };
+                    let _ = write!(
+                        out,
+                        r#"<g class="{class}" data-key="{key}"><rect class="row-bg" y="{y}" width="{w}" height="{ROW_H}"/><text class="badge" x="{bx}" y="{ty}">{badge}</text><text class="cname" x="{nx}" y="{ty}">{name}</text><text class="ctype" x="{tx}" y="{ty}">{ty_text}</text></g>"#,
+                        key = esc(&row.key),
+                        w = r.w,
+                        bx = PAD - 2.0,
+                        nx = BADGE_W + PAD - 4.0,
+                        tx = r.w - PAD,
+                        ty = y + 13.0,
+                        name = esc(&row.name),
+                        ty_text = esc(&row.data_type),
+                    );
+                }
+            }
+        }
+        out.push_str("</g>");
+    }
+    let drawn = Drawn {
+        region: *region,
+        detail: det,
+        tables: visible.len(),
+    };
+    (out, drawn)
+}
+
+/// A curve from the referencing side to the referenced side: out of the facing sides
+/// when the boxes are apart, out of the right sides (a loop) when they are stacked or
+/// the same table.
+fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> String {
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    if !self_ref && t.x > f.right() + 20.0 {
+        let (sx, ex) = (f.right(), t.x);
+        let dx = ((ex - sx) / 2.0).max(30.0);
+        format!(
+            "M{} {}C{} {} {} {} {} {}",
+            round(sx),
+            round(fy),
+            round(sx + dx),
+            round(fy),
+            round(ex - dx),
+            round(ty),
+            round(ex),
+            round(ty)
+        )
+    } else if !self_ref && t.right() < f.x - 20.0 {
+        let (sx, ex) = (f.x, t.right());
+        let dx = ((sx - ex) / 2.0).max(30.0);
+        format!(
+            "M{} {}C{} {} {} {} {} {}",
+            round(sx),
+            round(fy),
+            round(sx - dx),
+            round(fy),
+            round(ex + dx),
+            round(ty),
+            round(ex),
+            round(ty)
+        )
+    } else {
+        let (sx, ex) = (f.right(), t.right());
+        let bulge = sx.max(ex) + 40.0 + (fy - ty).abs() * 0.08;
+        format!(
+            "M{} {}C{} {} {} {} {} {}",
+            round(sx),
+            round(fy),
+            round(bulge),
+            round(fy),
+            round(bulge),
+            round(ty),
+            round(ex),
+            round(ty)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,413 @@
+//! The drawable diagram of one snapshot: a box per table (its rows sized for a monospace
+//! font and truncated to fit), an edge per foreign key between the right rows, schema
+//! frames from the layout, and the drift marks. Removed tables and columns (from the diff)
+//! are kept as ghost boxes and struck-through rows, so a change is visible in place.
+//!
+//! Pure: built from the model and the marks, never from the DOM; it must not drop a table
+//! or a relationship whose both ends are drawn.
+
+use crate::layout::{self, Link, Node, Rect, SchemaFrame};
+use crate::state::{Mark, Marks};
+use model::{Snapshot, TableKind};
+use std::collections::HashMap;
+
+/// Header band height, row height and the width of one character of the 12 px
+/// monospace font the diagram is drawn with (CSS keeps them in step).
+pub const HEADER_H: f64 = 26.0;
+pub const ROW_H: f64 = 18.0;
+pub const CHAR_W: f64 = 7.25;
+pub const PAD: f64 = 8.0;
+/// Room for the PK / FK badge at the start of a row.
+pub const BADGE_W: f64 = 26.0;
+const NAME_TYPE_GAP: f64 = 14.0;
+const MIN_W: f64 = 150.0;
+const MAX_W: f64 = 400.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    /// The column name as shown (quoted like `quote_ident`, truncated to fit).
+    pub name: String,
+    /// The type as shown, with `?` when nullable (truncated to fit).
+    pub data_type: String,
+    pub pk: bool,
+    pub fk: bool,
+    pub nullable: bool,
+    pub mark: Option<Mark>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableBox {
+    pub key: String,
+    pub schema: String,
+    /// The table name as shown (truncated to fit).
+    pub title: String,
+    /// "view", "materialized view", "partitioned", "foreign": shown beside the title.
+    pub kind: Option<&'static str>,
+    pub comment: Option<String>,
+    pub rect: Rect,
+    pub rows: Vec<Row>,
+    pub mark: Option<Mark>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    pub key: String,
+    pub from: usize,
+    pub from_row: Option<usize>,
+    pub to: usize,
+    pub to_row: Option<usize>,
+    pub one_to_one: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Scene {
+    pub tables: Vec<TableBox>,
+    pub edges: Vec<Edge>,
+    pub schemas: Vec<SchemaFrame>,
+    pub bounds: Rect,
+    index: HashMap<String, usize>,
+}
+
+fn kind_label(kind: TableKind) -> Option<&'static str> {
+    match kind {
+        TableKind::Table => None,
+        TableKind::Partitioned => Some("partitioned"),
+        TableKind::View => Some("view"),
+        TableKind::MaterializedView => Some("materialized view"),
+        TableKind::ForeignTable => Some("foreign"),
+    }
+}
+
+/// `s` cut to at most `max` characters, with an ellipsis when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn chars(s: &str) -> f64 {
+    s.chars().count() as f64
+}
+
+struct RowIn {
+    key: String,
+    name: String,
+    data_type: String,
+    pk: bool,
+    fk: bool,
+    nullable: bool,
+    mark: Option<Mark>,
+}
+
+/// Sizes a box for its title and rows, and truncates what does not fit in `MAX_W`.
+fn sized(
+    title: &str,
+    kind: Option<&'static str>,
+    rows: Vec<RowIn>,
+) -> (f64, f64, String, Vec<Row>) {
+    let title_w =
+        chars(title) * CHAR_W + kind.map_or(0.0, |k| (chars(k) + 2.0) * CHAR_W) + 2.0 * PAD;
+    let row_w = |name: &str, ty: &str| {
+        BADGE_W + 2.0 * PAD + chars(name) * CHAR_W + NAME_TYPE_GAP + chars(ty) * CHAR_W
+    };
+    let widest = rows
+        .iter()
+        .map(|r| row_w(&r.name, &r.data_type))
+        .fold(title_w, f64::max);
+    let w = widest.clamp(MIN_W, MAX_W).ceil();
+    let title_max = ((w - 2.0 * PAD - kind.map_or(0.0, |k| (chars(k) + 2.0) * CHAR_W)) / CHAR_W)
+        .floor()
+        .max(4.0) as usize;
+    let text_chars = ((w - BADGE_W - 2.0 * PAD - NAME_TYPE_GAP) / CHAR_W + 1e-6).floor() as usize;
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| {
+            let (n, t) = (r.name.chars().count(), r.data_type.chars().count());
+            let (name_max, type_max) = if n + t <= text_chars {
+                (n, t)
+            } else if n <= text_chars * 3 / 5 {
+                (n, text_chars - n)
+            } else if t <= text_chars * 2 / 5 {
+                (text_chars - t, t)
+            } else {
+                (text_chars * 3 / 5, text_chars - text_chars * 3 / 5)
+            };
+            Row {
+                key: r.key,
+                name: truncate(&r.name, name_max.max(4)),
+                data_type: truncate(&r.data_type, type_max.max(4)),
+                pk: r.pk,
+                fk: r.fk,
+                nullable: r.nullable,
+                mark: r.mark,
+            }
+        })
+        .collect();
+    let h = HEADER_H + ROW_H * rows.len() as f64 + 4.0;
+    (w, h, truncate(title, title_max), rows)
+}
+
+impl Scene {
+    /// The scene of `snapshot` with `marks`; `previous` (when the app holds it) gives the
+    /// removed tables' and columns' types.
+    pub fn build(snapshot: &Snapshot, marks: &Marks, previous: Option<&Snapshot>) -> Scene {
+        // Columns grouped by table, in position order.
+        let mut by_table: HashMap<&str, Vec<&model::Column>> = HashMap::new();
+        let mut col_keys: HashMap<*const model::Column, &str> = HashMap::new();
+        for (k, c) in &snapshot.columns {
+            by_table.entry(c.table.as_str()).or_default().push(c);
+            col_keys.insert(c as *const _, k.as_str());
+        }
+        let mut tables: Vec<TableBox> = Vec::with_capacity(snapshot.tables.len());
+        let mut nodes: Vec<Node> = Vec::with_capacity(snapshot.tables.len());
+        let mut row_index: Vec<HashMap<String, usize>> = Vec::new();
+
+        let mut push = |key: &str,
+                        schema: &str,
+                        name: &str,
+                        kind: Option<&'static str>,
+                        comment: Option<String>,
+                        rows: Vec<RowIn>,
+                        mark: Option<Mark>| {
+            let names: HashMap<String, usize> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.name.clone(), i))
+                .collect();
+            let (w, h, title, rows) = sized(name, kind, rows);
+            nodes.push(Node {
+                key: key.to_string(),
+                schema: schema.to_string(),
+                w,
+                h,
+            });
+            tables.push(TableBox {
+                key: key.to_string(),
+                schema: schema.to_string(),
+                title,
+                kind,
+                comment,
+                rect: Rect::default(),
+                rows,
+                mark,
+            });
+            row_index.push(names);
+        };
+
+        let row_of = |key: &str, c: &model::Column, mark: Option<Mark>| RowIn {
+            key: key.to_string(),
+            name: c.name.clone(),
+            data_type: if c.nullable {
+                format!("{}?", c.data_type)
+            } else {
+                c.data_type.clone()
+            },
+            pk: c.is_primary_key,
+            fk: c.is_foreign_key,
+            nullable: c.nullable,
+            mark,
+        };
+        for (key, t) in &snapshot.tables {
+            let mut cols = by_table.remove(key.as_str()).unwrap_or_default();
+            cols.sort_by_key(|c| c.position);
+            let mut rows: Vec<RowIn> = cols
+                .iter()
+                .map(|c| {
+                    let ck = col_keys.get(&(*c as *const _)).copied().unwrap_or("");
+                    row_of(ck, c, marks.columns.get(ck).copied())
+                })
+                .collect();
+            // Removed columns, struck through, after the live ones.
+            for ck in marks.removed_columns.get(key).into_iter().flatten() {
+                rows.push(ghost_row(key, ck, previous));
+            }
+            push(
+                key,
+                &t.schema,
+                &t.name,
+                kind_label(t.kind),
+                t.comment.clone(),
+                rows,
+                marks.tables.get(key).copied(),
+            );
+        }
+        // Removed tables, as ghost boxes.
+        for key in &marks.removed_tables {
+            if snapshot.tables.contains_key(key) {
+                continue;
+            }
+            let old = previous.and_then(|p| p.tables.get(key));
+            let (schema, name) = match old {
+                Some(t) => (t.schema.clone(), t.name.clone()),
+                None => split_table_key(key),
+            };
+            let rows: Vec<RowIn> = marks
+                .removed_columns
+                .get(key)
+                .into_iter()
+                .flatten()
+                .map(|ck| ghost_row(key, ck, previous))
+                .collect();
+            push(key, &schema, &name, None, None, rows, Some(Mark::Removed));
+        }
+
+        let index: HashMap<String, usize> = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.key.clone(), i))
+            .collect();
+        let mut edges = Vec::new();
+        let mut links = Vec::new();
+        for (key, r) in &snapshot.relationships {
+            let (Some(&from), Some(&to)) = (index.get(&r.from_table), index.get(&r.to_table))
+            else {
+                continue;
+            };
+            let row =
+                |t: usize, cols: &[String]| cols.first().and_then(|c| row_index[t].get(c).copied());
+            edges.push(Edge {
+                key: key.clone(),
+                from,
+                from_row: row(from, &r.from_columns),
+                to,
+                to_row: row(to, &r.to_columns),
+                one_to_one: r.one_to_one,
+            });
+            links.push(Link { from, to });
+        }
+        let placed = layout::layout(&nodes, &links);
+        for (t, r) in tables.iter_mut().zip(&placed.boxes) {
+            t.rect = *r;
+        }
+        Scene {
+            tables,
+            edges,
+            schemas: placed.schemas,
+            bounds: placed.bounds,
+            index,
+        }
+    }
+
+    pub fn find(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// Tables whose key contains `query` (case-insensitive), exact and prefix matches of
+    /// the table name first, then in key order.
+    pub fn search(&self, query: &str) -> Vec<usize> {
+        let q = query.trim().to_lowercase();
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u8, usize)> = self
+            .tables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let key = t.key.to_lowercase();
+                let name = split_table_key(&key).1.trim_matches('"').to_string();
+                if name == q || key == q {
+                    Some((0, i))
+                } else if name.starts_with(&q) {
+                    Some((1, i))
+                } else if key.contains(&q) {
+                    Some((2, i))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| natural_cmp(&self.tables[a.1].key, &self.tables[b.1].key))
+        });
+        hits.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Tables intersecting `world` (a rectangle in diagram coordinates), in input order.
+    pub fn tables_in(&self, world: &Rect) -> Vec<usize> {
+        self.tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.rect.overlaps(world))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Orders names as people read them: digit runs by value, so `t2` comes before `t10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let run = |it: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut s = String::new();
+                    while let Some(ch) = it.peek().copied().filter(char::is_ascii_digit) {
+                        s.push(ch);
+                        it.next();
+                    }
+                    s
+                };
+                let (m, n) = (run(&mut x), run(&mut y));
+                let (mt, nt) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                let ord = mt.len().cmp(&nt.len()).then_with(|| mt.cmp(nt));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+/// `schema.table` split at the dot that ends the (possibly quoted) schema name.
+pub fn split_table_key(key: &str) -> (String, String) {
+    let mut quoted = false;
+    for (i, ch) in key.char_indices() {
+        match ch {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return (key[..i].to_string(), key[i + 1..].to_string()),
+            _ => {}
+        }
+    }
+    (String::new(), key.to_string())
+}
+
+/// A removed column's row: its name from its key, its type from the previous snapshot
+/// when the app holds it.
+fn ghost_row(table: &str, column_key: &str, previous: Option<&Snapshot>) -> RowIn {
+    let old = previous.and_then(|p| p.columns.get(column_key));
+    let name = old.map(|c| c.name.clone()).unwrap_or_else(|| {
+        column_key
+            .strip_prefix(table)
+            .and_then(|s| s.strip_prefix('.'))
+            .unwrap_or(column_key)
+            .to_string()
+    });
+    RowIn {
+        key: column_key.to_string(),
+        name,
+        data_type: old.map(|c| c.data_type.clone()).unwrap_or_default(),
+        pk: false,
+        fk: false,
+        nullable: old.is_some_and(|c| c.nullable),
+        mark: Some(Mark::Removed),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,483 @@
+//! What the app knows and says: the API's response shapes as the app reads them, the
+//! request bodies it sends, the drift marks taken from a diff, and every sentence the UI
+//! shows ("Last refreshed 2 minutes ago", errors in plain words, the list of changes).
+//!
+//! Pure: no DOM, no clock (the current time is passed in), no network. It must never
+//! keep a database URL anywhere but the form it was typed into.
+
+use model::diff::{KindDiff, SnapshotDiff};
+use model::Snapshot;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The connection form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Form {
+    /// API base URL; empty means the page's own origin.
+    pub api_base: String,
+    /// A raw database URL (local development); sent only when no connection id is given.
+    pub database_url: String,
+    pub connection_id: String,
+    /// Comma- or space-separated schema names as typed.
+    pub schemas: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    Cache,
+    Force,
+    Visible,
+}
+
+impl Refresh {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refresh::Cache => "cache",
+            Refresh::Force => "force",
+            Refresh::Visible => "visible",
+        }
+    }
+}
+
+impl Form {
+    /// The schema list as typed: split on commas and white space, deduplicated in order.
+    pub fn schema_list(&self) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        self.schemas
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && seen.insert(s.to_string()))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The endpoint URL for `path` (e.g. `/api/v1/introspect/postgres/snapshot`).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.api_base.trim().trim_end_matches('/'), path)
+    }
+
+    /// The connection fields every endpoint takes, or what is missing in plain words.
+    pub fn connection(&self) -> Result<serde_json::Map<String, Value>, String> {
+        let schemas = self.schema_list();
+        if schemas.is_empty() {
+            return Err("Name at least one schema to read (for example: public).".into());
+        }
+        let mut body = serde_json::Map::new();
+        let (id, url) = (self.connection_id.trim(), self.database_url.trim());
+        if !id.is_empty() {
+            body.insert("connectionId".into(), json!(id));
+        } else if !url.is_empty() {
+            body.insert("targetDatabaseUrl".into(), json!(url));
+        } else {
+            return Err("Give a database URL or a connection id.".into());
+        }
+        body.insert("schemas".into(), json!(schemas));
+        Ok(body)
+    }
+
+    /// The body of a snapshot request.
+    pub fn snapshot_body(&self, refresh: Refresh, visible: &[String]) -> Result<Value, String> {
+        let mut body = self.connection()?;
+        body.insert("refresh".into(), json!(refresh.as_str()));
+        if refresh == Refresh::Visible {
+            if visible.is_empty() {
+                return Err("No tables are in view: pan or zoom to the tables to refresh.".into());
+            }
+            body.insert("visibleTables".into(), json!(visible));
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// The body of a diff request between two snapshots of this connection.
+    pub fn diff_body(&self, from: &str, to: &str) -> Result<Value, String> {
+        let mut body = self.connection()?;
+        body.insert("from".into(), json!(from));
+        body.insert("to".into(), json!(to));
+        Ok(Value::Object(body))
+    }
+}
+
+/// `POST .../snapshot`'s answer, as far as the app reads it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotResponse {
+    pub snapshot: Snapshot,
+    pub cache: CacheInfo,
+    pub last_refreshed_at: String,
+    pub drift: Drift,
+    #[serde(default)]
+    pub persistence: Option<Persistence>,
+    #[serde(default)]
+    pub refresh: Option<RefreshInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheInfo {
+    pub hit: bool,
+    pub source: String,
+    #[serde(default)]
+    pub age_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub changed_since_last: bool,
+    #[serde(default)]
+    pub previous_signature: Option<String>,
+    #[serde(default)]
+    pub current_signature: Option<String>,
+    #[serde(default)]
+    pub previous_deep_signature: Option<String>,
+    #[serde(default)]
+    pub previous_captured_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Persistence {
+    pub store: String,
+    pub saved: bool,
+    #[serde(default)]
+    pub snapshot_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshInfo {
+    pub performed: String,
+    #[serde(default)]
+    pub refreshed_tables: Option<Vec<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST .../diff`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DiffResponse {
+    pub diff: SnapshotDiff,
+}
+
+/// Where the data came from, in words.
+pub fn source_label(source: &str) -> &'static str {
+    match source {
+        "mem" => "memory cache",
+        "db" => "snapshot store",
+        "fresh" => "fresh catalog read",
+        _ => "unknown source",
+    }
+}
+
+/// Milliseconds since the Unix epoch of an ISO-8601 / RFC 3339 time.
+pub fn parse_time_ms(iso: &str) -> Option<f64> {
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as f64)
+}
+
+/// `then` relative to `now` (both epoch milliseconds): "just now", "45 seconds ago",
+/// "1 minute ago", "3 hours ago", "2 days ago". A time in the future (clock skew
+/// between the browser and the server) reads "just now".
+pub fn relative_time(now_ms: f64, then_ms: f64) -> String {
+    let secs = ((now_ms - then_ms) / 1000.0).floor();
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    if secs < 10.0 {
+        "just now".into()
+    } else if secs < 60.0 {
+        plural(secs as i64, "second")
+    } else if secs < 3600.0 {
+        plural((secs / 60.0) as i64, "minute")
+    } else if secs < 86_400.0 {
+        plural((secs / 3600.0) as i64, "hour")
+    } else {
+        plural((secs / 86_400.0) as i64, "day")
+    }
+}
+
+/// The exact time for the hover text: `2026-11-24 09:13:44 UTC`.
+pub fn exact_time(iso: &str) -> String {
+    match time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            let fmt = time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+            );
+            t.format(&fmt).unwrap_or_else(|_| iso.to_string())
+        }
+        Err(_) => iso.to_string(),
+    }
+}
+
+/// An API failure in plain words, from the HTTP status and the body the API sent
+/// (`{"error": {"code", "message", "field"}}` for every error it answers).
+pub fn api_error_message(status: u16, body: &str) -> String {
+    let detail: Option<(String, String, Option<String>)> =
+        serde_json::from_str::<Value>(body).ok().and_then(|v| {
+            let e = v.get("error")?;
+            Some((
+                e.get("code")?.as_str()?.to_string(),
+                e.get("message")?.as_str()?.to_string(),
+                e.get("field").and_then(Value::as_str).map(str::to_string),
+            ))
+        });
+    let Some((code, message, field)) = detail else {
+        return match status {
+            502..=504 => {
+                format!("The API is unavailable right now (HTTP {status}). Try again in a moment.")
+            }
+            _ => format!("The API answered with HTTP {status} and no explanation."),
+        };
+    };
+    let lead = match code.as_str() {
+        "bad_request" => match &field {
+            Some(f) => format!("The request was not accepted ({f})"),
+            None => "The request was not accepted".into(),
+        },
+        "unauthorized" => "You are not signed in".into(),
+        "forbidden" => "Not allowed".into(),
+        "not_found" => "Not found".into(),
+        "payload_too_large" => "The request is too large".into(),
+        "target_unavailable" => "Could not connect to the database".into(),
+        "target_timeout" => "The database did not answer in time".into(),
+        "target_query_failed" => "Reading the database catalog failed".into(),
+        "store_unavailable" => "The snapshot store is unavailable".into(),
+        "request_timeout" => "The request took too long".into(),
+        "catalog_too_large" => "The catalog is too large to read".into(),
+        _ => format!("The API refused the request (HTTP {status})"),
+    };
+    format!("{lead}: {message}")
+}
+
+/// A failure to reach the API at all, in plain words.
+pub fn network_error_message(url: &str, detail: &str) -> String {
+    format!(
+        "Could not reach the API at {url} ({detail}). Check the API URL and that the service is running."
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    Added,
+    Changed,
+    Removed,
+}
+
+impl Mark {
+    pub fn class(self) -> &'static str {
+        match self {
+            Mark::Added => "added",
+            Mark::Changed => "changed",
+            Mark::Removed => "removed",
+        }
+    }
+}
+
+/// What changed, keyed for the diagram: table marks, column marks, and the removed
+/// columns of each table (drawn as struck-through rows).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    pub tables: BTreeMap<String, Mark>,
+    pub columns: BTreeMap<String, Mark>,
+    /// table key -> removed column keys.
+    pub removed_columns: BTreeMap<String, Vec<String>>,
+    /// Removed tables, drawn as ghost boxes.
+    pub removed_tables: Vec<String>,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.columns.is_empty()
+    }
+}
+
+/// The table an object key (`schema.table.name`) belongs to: the longest known table
+/// key that prefixes it (keys may hold quoted dots, so splitting on dots is wrong).
+pub fn owner_table<'a>(key: &str, tables: &'a BTreeSet<String>) -> Option<&'a String> {
+    tables
+        .iter()
+        .filter(|t| {
+            key.len() > t.len() + 1
+                && key.starts_with(t.as_str())
+                && key.as_bytes()[t.len()] == b'.'
+        })
+        .max_by_key(|t| t.len())
+}
+
+/// The diagram's marks for `diff` (from `previous` to `current`).
+pub fn marks_from_diff(diff: &SnapshotDiff, current: &Snapshot) -> Marks {
+    let mut m = Marks::default();
+    let mut known: BTreeSet<String> = current.tables.keys().cloned().collect();
+    known.extend(diff.tables.removed.iter().cloned());
+    for k in &diff.tables.added {
+        m.tables.insert(k.clone(), Mark::Added);
+    }
+    for k in &diff.tables.removed {
+        m.tables.insert(k.clone(), Mark::Removed);
+        m.removed_tables.push(k.clone());
+    }
+    for c in &diff.tables.changed {
+        m.tables.entry(c.key.clone()).or_insert(Mark::Changed);
+    }
+    let touch = |m: &mut Marks, table: Option<&String>| {
+        if let Some(t) = table {
+            m.tables.entry(t.clone()).or_insert(Mark::Changed);
+        }
+    };
+    for k in &diff.columns.added {
+        m.columns.insert(k.clone(), Mark::Added);
+        touch(&mut m, owner_table(k, &known));
+    }
+    for c in &diff.columns.changed {
+        m.columns.insert(c.key.clone(), Mark::Changed);
+        touch(&mut m, owner_table(&c.key, &known));
+    }
+    for k in &diff.columns.removed {
+        m.columns.insert(k.clone(), Mark::Removed);
+        if let Some(t) = owner_table(k, &known) {
+            m.removed_columns
+                .entry(t.clone())
+                .or_default()
+                .push(k.clone());
+            let t = t.clone();
+            touch(&mut m, Some(&t));
+        }
+    }
+    for kind in [&diff.relationships, &diff.indexes, &diff.constraints] {
+        let keys = kind
+            .added
+            .iter()
+            .chain(&kind.removed)
+            .chain(kind.changed.iter().map(|c| &c.key));
+        for k in keys {
+            let owner = owner_table(k, &known).cloned();
+            touch(&mut m, owner.as_ref());
+        }
+    }
+    m
+}
+
+/// One line of the "what changed" panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeLine {
+    /// `added`, `removed` or `changed`.
+    pub mark: Mark,
+    /// "table", "column", "relationship", "index", "constraint", "enum".
+    pub kind: &'static str,
+    pub key: String,
+    /// The table to focus when the line is clicked.
+    pub table: Option<String>,
+    /// For a change: `dataType: integer → bigint; nullable: true → false`.
+    pub detail: String,
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The diff as lines, kind by kind (tables first), each list in key order.
+pub fn change_lines(diff: &SnapshotDiff, current: &Snapshot) -> Vec<ChangeLine> {
+    let mut known: BTreeSet<String> = current.tables.keys().cloned().collect();
+    known.extend(diff.tables.removed.iter().cloned());
+    let kinds: [(&'static str, &KindDiff); 6] = [
+        ("table", &diff.tables),
+        ("column", &diff.columns),
+        ("relationship", &diff.relationships),
+        ("index", &diff.indexes),
+        ("constraint", &diff.constraints),
+        ("enum", &diff.enums),
+    ];
+    let mut out = Vec::new();
+    for (kind, d) in kinds {
+        let table_of = |k: &str| {
+            if kind == "table" {
+                Some(k.to_string())
+            } else if kind == "enum" {
+                None
+            } else {
+                owner_table(k, &known).cloned()
+            }
+        };
+        for k in &d.added {
+            out.push(ChangeLine {
+                mark: Mark::Added,
+                kind,
+                key: k.clone(),
+                table: table_of(k),
+                detail: String::new(),
+            });
+        }
+        for k in &d.removed {
+            out.push(ChangeLine {
+                mark: Mark::Removed,
+                kind,
+                key: k.clone(),
+                table: table_of(k),
+                detail: String::new(),
+            });
+        }
+        for c in &d.changed {
+            let mut detail: Vec<String> = c
+                .attributes
+                .iter()
+                .map(|a| format!("{}: {} → {}", a.attribute, show(&a.before), show(&a.after)))
+                .collect();
+            if let Some(from) = &c.renamed_from {
+                detail.insert(0, format!("renamed from {from}"));
+            }
+            out.push(ChangeLine {
+                mark: Mark::Changed,
+                kind,
+                key: c.key.clone(),
+                table: table_of(&c.key),
+                detail: detail.join("; "),
+            });
+        }
+    }
+    out
+}
+
+/// The one-line summary of a diff: "2 tables, 3 columns changed".
+pub fn diff_summary(diff: &SnapshotDiff) -> String {
+    let count = |d: &KindDiff| d.added.len() + d.removed.len() + d.changed.len();
+    let parts: Vec<String> = [
+        ("table", count(&diff.tables)),
+        ("column", count(&diff.columns)),
+        ("relationship", count(&diff.relationships)),
+        ("index", count(&diff.indexes)),
+        ("constraint", count(&diff.constraints)),
+        ("enum", count(&diff.enums)),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| {
+        let plural = match (*what, *n) {
+            (w, 1) => w.to_string(),
+            ("index", _) => "indexes".to_string(),
+            (w, _) => format!("{w}s"),
+        };
+        format!("{n} {plural}")
+    })
+    .collect();
+    if parts.is_empty() {
+        "no differences in tables, columns or keys".into()
+    } else {
+        format!("{} changed", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests;

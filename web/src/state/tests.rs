@@ -1,0 +1,216 @@
+use super::*;
+use crate::testutil::shop;
+use model::diff::diff;
+
+fn form() -> Form {
+    Form {
+        api_base: "https://api.example.com/".into(),
+        database_url: "postgres://u:secret@db/x".into(),
+        connection_id: String::new(),
+        schemas: "public, crm  public".into(),
+    }
+}
+
+#[test]
+fn schema_list_splits_and_deduplicates() {
+    assert_eq!(form().schema_list(), vec!["public", "crm"]);
+}
+
+#[test]
+fn bodies_carry_the_connection_and_refresh() {
+    let f = form();
+    assert_eq!(f.endpoint("/api/v1/x"), "https://api.example.com/api/v1/x");
+    let b = f.snapshot_body(Refresh::Force, &[]).unwrap();
+    assert_eq!(b["targetDatabaseUrl"], "postgres://u:secret@db/x");
+    assert_eq!(b["refresh"], "force");
+    assert_eq!(b["schemas"], serde_json::json!(["public", "crm"]));
+    assert!(b.get("visibleTables").is_none());
+
+    let v = f
+        .snapshot_body(Refresh::Visible, &["public.orders".into()])
+        .unwrap();
+    assert_eq!(v["visibleTables"], serde_json::json!(["public.orders"]));
+    assert!(f
+        .snapshot_body(Refresh::Visible, &[])
+        .unwrap_err()
+        .contains("No tables are in view"));
+
+    // A connection id wins over a URL: the URL is then never sent.
+    let with_id = Form {
+        connection_id: "demo".into(),
+        ..f.clone()
+    };
+    let b = with_id.diff_body("previous", "latest").unwrap();
+    assert_eq!(b["connectionId"], "demo");
+    assert!(b.get("targetDatabaseUrl").is_none());
+    assert_eq!(
+        (b["from"].as_str(), b["to"].as_str()),
+        (Some("previous"), Some("latest"))
+    );
+}
+
+#[test]
+fn missing_connection_or_schemas_is_said_plainly() {
+    let none = Form {
+        schemas: "public".into(),
+        ..Form::default()
+    };
+    assert!(none
+        .connection()
+        .unwrap_err()
+        .contains("database URL or a connection id"));
+    let no_schema = Form {
+        connection_id: "x".into(),
+        ..Form::default()
+    };
+    assert!(no_schema
+        .connection()
+        .unwrap_err()
+        .contains("at least one schema"));
+}
+
+#[test]
+fn relative_times_read_naturally() {
+    let t = parse_time_ms("2026-11-24T09:00:00.000Z").unwrap();
+    assert_eq!(relative_time(t + 3_000.0, t), "just now");
+    assert_eq!(
+        relative_time(t - 5_000.0, t),
+        "just now",
+        "server clock ahead"
+    );
+    assert_eq!(relative_time(t + 45_000.0, t), "45 seconds ago");
+    assert_eq!(relative_time(t + 60_000.0, t), "1 minute ago");
+    assert_eq!(relative_time(t + 150_000.0, t), "2 minutes ago");
+    assert_eq!(relative_time(t + 3_600_000.0, t), "1 hour ago");
+    assert_eq!(relative_time(t + 3.0 * 86_400_000.0, t), "3 days ago");
+    assert_eq!(
+        exact_time("2026-11-24T09:13:44.123Z"),
+        "2026-11-24 09:13:44 UTC"
+    );
+    assert_eq!(parse_time_ms("yesterday"), None);
+}
+
+#[test]
+fn api_errors_become_plain_sentences() {
+    let body = r#"{"error":{"code":"bad_request","message":"these schemas do not exist on the target database: nope","field":"schemas"}}"#;
+    assert_eq!(
+        api_error_message(400, body),
+        "The request was not accepted (schemas): these schemas do not exist on the target database: nope"
+    );
+    let body = r#"{"error":{"code":"target_unavailable","message":"connection refused"}}"#;
+    assert_eq!(
+        api_error_message(502, body),
+        "Could not connect to the database: connection refused"
+    );
+    assert!(api_error_message(504, "<html>gateway</html>").contains("unavailable right now"));
+    assert!(api_error_message(418, "").contains("HTTP 418"));
+    assert!(network_error_message("http://x", "TypeError")
+        .contains("Could not reach the API at http://x"));
+}
+
+#[test]
+fn responses_parse_as_the_api_sends_them() {
+    let s = serde_json::to_value(shop()).unwrap();
+    let body = serde_json::json!({
+        "snapshot": s,
+        "cache": {"hit": false, "source": "fresh", "key": "ck_1:public", "ttlMs": 60000, "ageMs": 0},
+        "lastRefreshedAt": "2026-11-24T09:00:00.000Z",
+        "drift": {"changedSinceLast": true, "previousSignature": "a", "currentSignature": "b",
+                  "previousDeepSignature": "c", "currentDeepSignature": "d", "previousCapturedAt": null},
+        "persistence": {"store": "postgres", "saved": true, "snapshotId": "42"},
+        "refresh": {"requested": "force", "performed": "full"},
+        "somethingNew": 1
+    });
+    let r: SnapshotResponse = serde_json::from_value(body).unwrap();
+    assert!(r.drift.changed_since_last);
+    assert_eq!(r.persistence.unwrap().snapshot_id.as_deref(), Some("42"));
+    assert_eq!(source_label(&r.cache.source), "fresh catalog read");
+    assert_eq!(r.snapshot.tables.len(), 6);
+}
+
+/// The shop after: orders.total changed type, orders.note added, customers.email
+/// dropped, products dropped (with its FK), a new table added.
+fn changed_shop() -> model::Snapshot {
+    let mut s = shop();
+    s.columns.get_mut("public.orders.total").unwrap().data_type = "numeric(14,2)".into();
+    let mut note = s.columns["public.orders.total"].clone();
+    note.name = "note".into();
+    note.position = 4;
+    s.columns.insert("public.orders.note".into(), note);
+    s.columns.remove("public.customers.email");
+    s.tables.remove("public.products");
+    s.columns.retain(|_, c| c.table != "public.products");
+    s.relationships
+        .remove("public.\"Order Items\".order_items_product_id_fkey");
+    let mut t = s.tables["public.customers"].clone();
+    t.name = "invoices".into();
+    s.tables.insert("public.invoices".into(), t);
+    s
+}
+
+#[test]
+fn marks_follow_the_diff() {
+    let (before, after) = (shop(), changed_shop());
+    let d = diff(&before, &after);
+    let m = marks_from_diff(&d, &after);
+    assert_eq!(m.tables.get("public.invoices"), Some(&Mark::Added));
+    assert_eq!(m.tables.get("public.products"), Some(&Mark::Removed));
+    assert_eq!(m.tables.get("public.orders"), Some(&Mark::Changed));
+    assert_eq!(
+        m.tables.get("public.customers"),
+        Some(&Mark::Changed),
+        "a dropped column changes its table"
+    );
+    assert_eq!(
+        m.tables.get("public.\"Order Items\""),
+        Some(&Mark::Changed),
+        "a dropped FK changes its table"
+    );
+    assert_eq!(m.tables.get("crm.notes"), None);
+    assert_eq!(m.columns.get("public.orders.total"), Some(&Mark::Changed));
+    assert_eq!(m.columns.get("public.orders.note"), Some(&Mark::Added));
+    assert_eq!(
+        m.removed_columns["public.customers"],
+        vec!["public.customers.email".to_string()]
+    );
+    assert_eq!(m.removed_tables, vec!["public.products".to_string()]);
+    assert!(marks_from_diff(&diff(&after, &after), &after).is_empty());
+}
+
+#[test]
+fn owner_table_handles_quoted_dots() {
+    let tables: BTreeSet<String> = ["public.a".to_string(), "public.\"a.b\"".to_string()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        owner_table("public.\"a.b\".c", &tables).map(String::as_str),
+        Some("public.\"a.b\"")
+    );
+    assert_eq!(
+        owner_table("public.a.c", &tables).map(String::as_str),
+        Some("public.a")
+    );
+    assert_eq!(owner_table("public.ab", &tables), None);
+}
+
+#[test]
+fn change_lines_say_what_changed() {
+    let (before, after) = (shop(), changed_shop());
+    let d = diff(&before, &after);
+    let lines = change_lines(&d, &after);
+    let total = lines
+        .iter()
+        .find(|l| l.key == "public.orders.total")
+        .unwrap();
+    assert_eq!(total.mark, Mark::Changed);
+    assert_eq!(total.kind, "column");
+    assert_eq!(total.table.as_deref(), Some("public.orders"));
+    assert_eq!(total.detail, "dataType: numeric(12,2) → numeric(14,2)");
+    assert!(lines
+        .iter()
+        .any(|l| l.kind == "table" && l.mark == Mark::Removed && l.key == "public.products"));
+    assert_eq!(lines[0].kind, "table", "tables come first");
+    let summary = diff_summary(&d);
+    assert!(summary.starts_with("2 tables, "), "{summary}");
+    assert!(summary.contains("1 relationship"), "{summary}");
+}

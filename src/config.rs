@@ -57,6 +57,9 @@ pub struct Config {
     /// A visible refresh of more than this share of the catalog's tables is done as a
     /// full read instead.
     pub visible_full_read_share: f64,
+    /// The built web app served at `/` (local mode): `WEB_DIST_DIR`, else `web/dist`
+    /// found beside the working directory or the binary; `None` serves no pages.
+    pub web_dist_dir: Option<std::path::PathBuf>,
     /// `LAMBDA_RESPONSE_LIMIT_BYTES`: under the Lambda runtime, the largest response
     /// payload (as the runtime sends it: base64 or JSON-escaped body plus its envelope)
     /// the function returns; a larger one becomes a clear error instead.
@@ -230,6 +233,7 @@ impl Config {
             )?
             .try_into()
             .unwrap_or(usize::MAX),
+            web_dist_dir: crate::web_assets::locate(get("WEB_DIST_DIR"), lambda),
             visible_full_read_share: match num(lookup, "VISIBLE_FULL_READ_SHARE", 0.25f64)? {
                 s if s > 0.0 && s <= 1.0 => s,
                 s => {

@@ -67,8 +67,17 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route".into())
+/// Any other route: a page or asset of the web app when it is served (local mode), else
+/// a JSON 404.
+async fn not_found(State(service): State<Arc<Service>>, req: axum::extract::Request) -> Response {
+    if let Some(dir) = &service.config().web_dist_dir {
+        if crate::web_assets::wants_asset(&req) {
+            if let Some(resp) = crate::web_assets::serve(dir, req).await {
+                return resp;
+            }
+        }
+    }
+    ApiError::NotFound("no such route".into()).into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

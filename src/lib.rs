@@ -18,3 +18,4 @@ pub mod store;
 pub mod target_policy;
 pub mod telemetry;
 pub mod tls;
+pub mod web_assets;

@@ -17,14 +17,15 @@ echo "== demo database loaded (demo/schema.sql) on port $PGPORT"
 
 echo "== building the service"
 cargo build --release --bin catalog-snapshot
-[ -x scripts/build-web.sh ] && [ -d web ] && { scripts/build-web.sh || echo "(web app build failed; the API still works)"; }
+scripts/build-web.sh || echo "(the web app did not build; the API still works)"
 
 PORT=${PORT:-3000}
 if ! python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $PORT)) == 0)"; then
   PORT=$(free_port)
 fi
-APP_DATABASE_URL="${PGURL_BASE}/catsnap_app" PORT=$PORT RUST_LOG=${RUST_LOG:-info} \
-  ./target/release/catalog-snapshot &
+# The web app reaches the demo database by connection id: no password in the browser.
+APP_DATABASE_URL="${PGURL_BASE}/catsnap_app" TARGET_CONNECTIONS="{\"demo\": \"${PGURL_BASE}/demo\"}" \
+  PORT=$PORT RUST_LOG=${RUST_LOG:-info} ./target/release/catalog-snapshot &
 SERVICE_PID=$!
 trap 'kill $SERVICE_PID 2>/dev/null || true; stop_throwaway_cluster' EXIT
 for _ in $(seq 1 100); do
@@ -65,5 +66,6 @@ if [ -n "$once" ]; then
   exit 0
 fi
 echo
-echo "== serving on http://127.0.0.1:$PORT/  (database URL for the form: $PGURL_BASE/demo); Ctrl-C stops and removes everything"
+echo "== the schema diagram: open http://127.0.0.1:$PORT/?connectionId=demo&schemas=public,inventory"
+echo "   (or type the database URL $PGURL_BASE/demo into the form); Ctrl-C stops and removes everything"
 wait $SERVICE_PID

@@ -39,8 +39,15 @@ else
   echo "../shared not found: tests that need it will say so and skip"
 fi
 
+section "browser test tools: Chromium (Debian), npm, playwright-core (web/e2e)"
+command -v chromium >/dev/null || apt_install chromium
+command -v npm >/dev/null || apt_install npm
+(cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
+chromium --version
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path web/bindgen/Cargo.toml -- --check
 
 section "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
@@ -51,6 +58,12 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) g += $i } }
                END { printf "%d passed, %d failed, %d skipped", p, f, g }' "$log")
+
+section "web app: build (wasm32, pinned wasm-bindgen) and browser end-to-end test"
+scripts/build-web.sh
+e2e_status=0
+scripts/e2e.sh || e2e_status=$?
+[ "$e2e_status" = 0 ] || { echo "browser test failed"; exit 1; }
 
 section "API fuzz: schemathesis from openapi/openapi.json against the local server"
 # Every generated request must get a non-5xx answer that conforms to the document.

@@ -1,0 +1,235 @@
+// End-to-end test of the web app: the local server (real PostgreSQL behind it) and the
+// app in headless Chromium. scripts/e2e.sh starts everything and sets the environment:
+//   BASE_URL       the local server, e.g. http://127.0.0.1:PORT
+//   DEMO_DB_URL    the demo database's URL (typed into the form, as a developer would)
+//   PSQL, PGPORT, PGPASSWORD   to change the demo database between two refreshes
+//   OUT_DIR        where the screenshots and figures go
+//   GEN2000        "1" when the 2,000-table benchmark catalog is loaded (connection id gen2000)
+// It checks what a user sees; it prints the timings, it does not assert on them.
+
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set (run scripts/e2e.sh)`);
+  return v;
+};
+const BASE_URL = env("BASE_URL");
+const DEMO_DB_URL = env("DEMO_DB_URL");
+const OUT_DIR = env("OUT_DIR");
+mkdirSync(OUT_DIR, { recursive: true });
+
+let failures = 0;
+const check = (ok, what) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+};
+const sql = (db, statement) =>
+  execFileSync(env("PSQL"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", env("PGPORT"),
+    "-U", "postgres", "-d", db, "-At", "-c", statement], { env: { ...process.env }, encoding: "utf8" }).trim();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+});
+const figures = {};
+const pageErrors = [];
+try {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  // The browser logs every 4xx/5xx answer itself ("Failed to load resource"); the app
+  // shows those in its own words, which is checked below. Anything else is a defect.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
+  });
+  const loads = async (n, timeout = 30000) =>
+    page.waitForSelector(`html[data-loads="${n}"][data-state="idle"]`, { timeout, state: "attached" });
+
+  // 1. The page loads and is ready.
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForSelector('html[data-state="idle"]', { timeout: 20000, state: "attached" });
+  check(await page.isVisible("#empty-hint"), "the empty page says what to do");
+
+  // 2. Load the demo database through the form: every table appears, in the diagram and
+  //    in the side list.
+  const expected = sql("demo", `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname IN ('public','inventory') AND c.relkind IN ('r','p','v','m','f')`);
+  await page.fill("#database-url", DEMO_DB_URL);
+  await page.fill("#schemas", "public, inventory");
+  await page.click("#load");
+  await loads(1);
+  const listed = await page.locator("#table-list li").count();
+  check(listed === Number(expected), `the side list shows all ${expected} tables (got ${listed})`);
+  const boxes = await page.locator("#world g.tbl").count();
+  check(boxes === Number(expected), `the diagram draws all ${expected} tables (got ${boxes})`);
+  check(await page.locator('#world g.tbl[data-key="public.\\"Order Items\\""]').count() === 1,
+    "a quoted table name is drawn under its quoted key");
+  const customerRows = await page.locator('#world g.tbl[data-key="public.customers"] g.row').allTextContents();
+  check(customerRows.some((t) => t.includes("email")), "columns are drawn in their table");
+  check(await page.locator("#world path.edge").count() >= 8, "relationships are drawn as edges");
+  const first = {
+    text: await page.textContent("#last-refreshed"),
+    at: await page.getAttribute("#last-refreshed", "data-at"),
+    title: await page.getAttribute("#last-refreshed", "title"),
+  };
+  check(/^Last refreshed (just now|\d+ seconds? ago)$/.test(first.text), `"${first.text}"`);
+  check(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/.test(first.title || ""), `exact time on hover: ${first.title}`);
+  check(/from the (fresh catalog read|memory cache|snapshot store)/.test(await page.textContent("#source")),
+    `the source is named: ${await page.textContent("#source")}`);
+  check(!(await page.isVisible("#drift-pill")), "no drift pill on a first read");
+  const url = page.url();
+  check(!url.includes("postgres") && !(await page.evaluate(() => JSON.stringify(localStorage))).includes("postgres://"),
+    "the database URL is not kept in the address bar or local storage");
+
+  // 3. Refresh: progress while it runs, the UI stays usable, and "Last refreshed" moves.
+  await sleep(1100);
+  await page.route("**/api/v1/introspect/postgres/snapshot", async (route) => {
+    await sleep(800);
+    await route.continue();
+  });
+  await page.click("#refresh");
+  await page.waitForSelector("#progress:not([hidden])", { timeout: 2000 });
+  check(true, "progress shows while the refresh runs");
+  check(await page.isDisabled("#refresh"), "Refresh is disabled while it runs");
+  await page.fill("#search", "cust");
+  check((await page.locator("#table-list li").count()) === 1, "search still filters the list during a request");
+  await page.fill("#search", "");
+  await loads(2);
+  await page.unroute("**/api/v1/introspect/postgres/snapshot");
+  const second = {
+    at: await page.getAttribute("#last-refreshed", "data-at"),
+    title: await page.getAttribute("#last-refreshed", "title"),
+  };
+  check(second.at > first.at, `Refresh changes "Last refreshed" (${first.at} -> ${second.at})`);
+  check((await page.textContent("#source")).includes("fresh catalog read"), "a forced refresh is a fresh read");
+  check(!(await page.isVisible("#drift-pill")), "no drift pill when nothing changed");
+
+  // 4. A DDL change between two refreshes: the drift pill, the changed table marked.
+  sql("demo", "ALTER TABLE public.customers ADD COLUMN loyalty_tier text; " +
+    "ALTER TABLE inventory.stock ALTER COLUMN on_hand TYPE bigint; " +
+    "CREATE TABLE public.coupons (code text PRIMARY KEY, customer_id bigint REFERENCES public.customers(id))");
+  await page.click("#refresh");
+  await loads(3);
+  check(await page.isVisible("#drift-pill"), "the drift pill appears after a DDL change");
+  check((await page.textContent("#drift-pill")).trim() === "Schema changed since last refresh", "the pill's words");
+  await page.waitForSelector('html[data-diff="ready"]', { timeout: 15000, state: "attached" });
+  const cls = async (sel) => (await page.getAttribute(sel, "class")) || "";
+  check((await cls('#world g.tbl[data-key="public.customers"]')).includes("changed"),
+    "the changed table is marked in the diagram");
+  check((await cls('#world g.row[data-key="public.customers.loyalty_tier"]')).includes("added"),
+    "the added column is marked in its table");
+  check((await cls('#world g.tbl[data-key="public.coupons"]')).includes("added"), "the added table is marked");
+  check((await cls('#world g.row[data-key="inventory.stock.on_hand"]')).includes("changed"),
+    "the column whose type changed is marked");
+  check((await cls('#table-list li[data-key="public.customers"]')).includes("changed"), "and in the side list");
+  await page.click("#drift-pill");
+  const changes = await page.textContent("#changes");
+  check(changes.includes("loyalty_tier") && changes.includes("integer → bigint"),
+    "the changes panel says what changed");
+  await page.screenshot({ path: join(OUT_DIR, "drift.png") });
+
+  // 5. Search focuses a table.
+  await page.fill("#search", "stock");
+  await page.press("#search", "Enter");
+  await page.waitForSelector('#world g.tbl.focus[data-key="inventory.stock"]', { timeout: 5000 });
+  check(true, "search finds and focuses a table");
+
+  // 6. Refresh visible tables: zoomed in on one table, only what is on screen is re-read.
+  for (let i = 0; i < 4; i++) await page.click("#zoom-in");
+  await sleep(100);
+  sql("demo", "COMMENT ON TABLE inventory.stock IS 'counted nightly'");
+  await page.click("#refresh-visible");
+  await loads(4);
+  const source = await page.textContent("#source");
+  check(/\d+ visible tables? re-read/.test(source), `a visible refresh re-reads what is on screen: ${source}`);
+  check((await page.textContent('#world g.tbl[data-key="inventory.stock"] > title')).includes("counted nightly"),
+    "the visible table's new comment is shown");
+
+  // 7. Pan and zoom move the view.
+  const before = await page.getAttribute("#world", "transform");
+  const box = await page.locator("#diagram").boundingBox();
+  await page.mouse.move(box.x + 300, box.y + 300);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 500, box.y + 400, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.wheel(0, 400);
+  await sleep(100);
+  check((await page.getAttribute("#world", "transform")) !== before, "pan and zoom move the diagram");
+
+  // 8. Errors in plain words.
+  await page.fill("#schemas", "public, no_such_schema");
+  await page.click("#load");
+  await page.waitForSelector("#error:not([hidden])", { timeout: 10000 });
+  const error = await page.textContent("#error");
+  check(/not accepted \(schemas\).*no_such_schema/.test(error), `a bad schema is explained: "${error}"`);
+  check(!error.includes(DEMO_DB_URL.split("@")[0]), "the error does not echo credentials");
+  check(pageErrors.length === 0, `no script errors (${pageErrors.join("; ")})`);
+  await context.close();
+
+  // 9. Page load to diagram drawn: a fresh page that loads a connection by id.
+  const timeToDiagram = async (query, tables, timeout) => {
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE_URL}/?${query}`);
+    await p.waitForSelector('html[data-loads="1"]', { timeout, state: "attached" });
+    const drawn = Number(await p.getAttribute("html", "data-first-draw-ms"));
+    const timings = JSON.parse(await p.getAttribute("html", "data-timings"));
+    const count = await p.textContent("#table-count");
+    check(count === `${tables} tables`, `${tables} tables listed (${count})`);
+    await ctx.close();
+    return { pageLoadToDiagramMs: drawn, ...timings };
+  };
+  figures.demoCold = await timeToDiagram("connectionId=demo&schemas=public,inventory",
+    Number(expected) + 1, 30000);
+  figures.demoWarm = await timeToDiagram("connectionId=demo&schemas=public,inventory",
+    Number(expected) + 1, 30000);
+  if (process.env.GEN2000 === "1") {
+    figures.gen2000Cold = await timeToDiagram("connectionId=gen2000&schemas=public", 2000, 90000);
+    figures.gen2000Warm = await timeToDiagram("connectionId=gen2000&schemas=public", 2000, 90000);
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE_URL}/?connectionId=gen2000&schemas=public`);
+    await p.waitForSelector('html[data-loads="1"]', { timeout: 90000, state: "attached" });
+    await p.screenshot({ path: join(OUT_DIR, "gen2000.png") });
+    // Panning across the whole catalog at full detail: time per redraw.
+    await p.fill("#search", "t1000");
+    await p.press("#search", "Enter");
+    await p.waitForSelector('#world g.tbl.focus[data-key="public.t1000"]', { timeout: 5000 });
+    figures.gen2000PanFrameMs = await p.evaluate(async () => {
+      const svg = document.getElementById("diagram");
+      const r = svg.getBoundingClientRect();
+      const t0 = performance.now();
+      let x = r.left + r.width / 2;
+      svg.dispatchEvent(new PointerEvent("pointerdown", { clientX: x, clientY: r.top + 300, button: 0, bubbles: true, pointerId: 1 }));
+      for (let i = 0; i < 60; i++) {
+        x -= 40;
+        svg.dispatchEvent(new PointerEvent("pointermove", { clientX: x, clientY: r.top + 300, bubbles: true, pointerId: 1 }));
+        await new Promise((res) => requestAnimationFrame(() => res()));
+      }
+      svg.dispatchEvent(new PointerEvent("pointerup", { clientX: x, clientY: r.top + 300, bubbles: true, pointerId: 1 }));
+      return Math.round(((performance.now() - t0) / 60) * 10) / 10;
+    });
+    await ctx.close();
+  }
+} catch (e) {
+  console.log(`FAIL ${e.stack || e}`);
+  if (pageErrors.length) console.log(`page errors: ${pageErrors.join("\n")}`);
+  failures++;
+} finally {
+  await browser.close();
+}
+writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
+console.log(`e2e figures: ${JSON.stringify(figures)}`);
+console.log(`screenshots: ${join(OUT_DIR, "drift.png")}${process.env.GEN2000 === "1" ? ", " + join(OUT_DIR, "gen2000.png") : ""}`);
+if (failures) {
+  console.log(`e2e: ${failures} check(s) failed`);
+  process.exit(1);
+}
+console.log("e2e: all checks passed");

@@ -60,6 +60,8 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
     let mut out = String::with_capacity(64 * 1024);
     let visible = scene.tables_in(region);
     let label_size = (15.0 / view.zoom).clamp(15.0, 400.0).round();
+    // Frames first, their names last (on top, so a zoomed-out map still names schemas).
+    let mut labels = String::new();
     for f in &scene.schemas {
         if !f.rect.overlaps(region) {
             continue;
@@ -67,12 +69,17 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         let r = &f.rect;
         let _ = write!(
             out,
-            r#"<g class="schema" data-schema="{s}"><rect class="schema-frame" x="{x}" y="{y}" width="{w}" height="{h}" rx="10"/><text class="schema-label" x="{lx}" y="{ly}" font-size="{label_size}">{s}</text></g>"#,
+            r#"<rect class="schema-frame" data-schema="{s}" x="{x}" y="{y}" width="{w}" height="{h}" rx="10"/>"#,
             s = esc(&f.schema),
             x = r.x,
             y = r.y,
             w = r.w,
             h = r.h,
+        );
+        let _ = write!(
+            labels,
+            r#"<text class="schema-label" x="{lx}" y="{ly}" font-size="{label_size}">{s}</text>"#,
+            s = esc(&f.schema),
             lx = r.x + 14.0,
             ly = r.y + 30.0f64.max(label_size + 6.0).min(r.h),
         );
@@ -199,6 +206,7 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         }
         out.push_str("</g>");
     }
+    out.push_str(&labels);
     let drawn = Drawn {
         region: *region,
         detail: det,

@@ -101,7 +101,6 @@ impl Elements {
 
 /// The request in flight, if any.
 struct Pending {
-    seq: u32,
     what: &'static str,
     started: f64,
 }
@@ -249,7 +248,7 @@ impl App {
             Refresh::Visible => "Re-reading the visible tables…",
         };
         let started = perf_now(&self.win);
-        self.set_pending(Some(Pending { seq, what, started }));
+        self.set_pending(Some(Pending { what, started }));
         let url = form.endpoint(SNAPSHOT_PATH);
         wasm_bindgen_futures::spawn_local(async move {
             let reply = api::post_json(&url, &body).await;
@@ -860,7 +859,6 @@ pub fn start() -> Result<(), JsValue> {
                     p.what.to_string()
                 };
                 app.el.progress_text.set_text_content(Some(&text));
-                let _ = p.seq;
             }
         });
     });

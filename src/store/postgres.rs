@@ -2,8 +2,9 @@
 //!
 //! Owns its one connection (reconnected once when a frozen Lambda container finds it
 //! dead), the migrations in `migrations/`, and the retention rule. It must never store a
-//! credential (it is handed hashed keys only) and never commit half a save: each save is
-//! one transaction.
+//! credential (it is handed hashed keys only), never commit half a save (each save is
+//! one transaction) and never acknowledge a save before it is durable (its session
+//! overrides `synchronous_commit = off`).
 //!
 //! Retention: a save whose deep signature equals the latest's (an unchanged re-read)
 //! supersedes it, so history holds one entry per distinct state and the latest carries
@@ -89,9 +90,15 @@ impl PostgresStore {
                 tracing::warn!(error = %e, "snapshot store connection closed");
             }
         });
+        // A save is acknowledged (`saved: true` and its id) only once durable: a server
+        // running with `synchronous_commit = off` acknowledges commits it has not yet
+        // written to the WAL, and a crash then loses them, and reissues their ids. Every
+        // other setting is durable locally and is left alone.
         client
             .batch_execute(&format!(
-                "SET statement_timeout = {}",
+                "SET statement_timeout = {}; \
+                 SELECT pg_catalog.set_config('synchronous_commit', 'on', false) \
+                 WHERE pg_catalog.current_setting('synchronous_commit') = 'off'",
                 self.opts.statement_timeout.as_millis()
             ))
             .await

@@ -193,6 +193,9 @@ enum LeaseOutcome {
 /// How often a process waiting on another's read lease looks for its snapshot.
 const LEASE_POLL: Duration = Duration::from_millis(100);
 
+/// Unreleased leases of this process remembered per key (see `Service::unreleased`).
+const MAX_UNRELEASED_PER_KEY: usize = 4;
+
 type Flight = Arc<OnceCell<Result<Arc<FreshOutcome>, ApiError>>>;
 
 pub struct Service {
@@ -201,6 +204,11 @@ pub struct Service {
     store: Option<Arc<dyn SnapshotStore>>,
     store_ready: AtomicBool,
     flights: std::sync::Mutex<HashMap<String, Flight>>,
+    /// Read leases this process took (or may have: the answer was lost) and could not
+    /// give back, by cache key. Single flight means this process never reads one key
+    /// twice at once, so when it reads that key again they are stale: it releases them
+    /// first instead of waiting on its own dead lease.
+    unreleased: std::sync::Mutex<HashMap<String, Vec<String>>>,
 }
 
 /// Names of one (connection, schemas) pair: never a credential.
@@ -267,6 +275,7 @@ impl Service {
             store,
             store_ready: AtomicBool::new(false),
             flights: std::sync::Mutex::new(HashMap::new()),
+            unreleased: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -708,6 +717,7 @@ impl Service {
         workspace_id: Option<String>,
         reuse_young: bool,
     ) -> Result<Arc<FreshOutcome>, ApiError> {
+        self.release_leftover_leases(&keys).await;
         let seen = self.previous_summary(&keys).await;
         let holder = format!("{:016x}", rand::random::<u64>());
         let lease = match self.take_lease_or_wait(&keys, &holder, seen.as_ref()).await {
@@ -762,7 +772,48 @@ impl Service {
             })
             .await
         {
-            tracing::warn!(key = %keys.cache, error = %e, "read lease not released; it expires by itself");
+            tracing::warn!(key = %keys.cache, error = %e,
+                "read lease not released; released before this process next reads the key, else it expires by itself");
+            self.remember_unreleased(keys, holder);
+        }
+    }
+
+    /// Remembers `holder` as a lease of this process to give back (the newest few per
+    /// key: older ones have expired by the time more pile up).
+    fn remember_unreleased(&self, keys: &Keys, holder: &str) {
+        let mut unreleased = self.unreleased.lock().unwrap_or_else(|p| p.into_inner());
+        let holders = unreleased.entry(keys.cache.clone()).or_default();
+        holders.push(holder.to_string());
+        if holders.len() > MAX_UNRELEASED_PER_KEY {
+            holders.remove(0);
+        }
+    }
+
+    /// Gives back the leases this process could not release on earlier reads of this
+    /// key (e.g. the store crashed mid-read, then came back): without this, the next
+    /// read would wait on a lease nobody holds any more. Best effort: those still not
+    /// released are kept for the next time.
+    async fn release_leftover_leases(&self, keys: &Keys) {
+        let holders = {
+            let mut unreleased = self.unreleased.lock().unwrap_or_else(|p| p.into_inner());
+            unreleased.remove(&keys.cache).unwrap_or_default()
+        };
+        let mut holders = holders.into_iter();
+        while let Some(holder) = holders.next() {
+            let released = self
+                .with_store(|s| {
+                    let key = keys.store.clone();
+                    let holder = holder.clone();
+                    async move { s.release_lease(&key, &holder).await }
+                })
+                .await;
+            if let Some(Err(_)) = released {
+                // The store is still failing: keep them all for next time, try no more.
+                for h in std::iter::once(holder).chain(holders) {
+                    self.remember_unreleased(keys, &h);
+                }
+                return;
+            }
         }
     }
 
@@ -791,6 +842,8 @@ impl Service {
                 Some(Err(e)) => {
                     tracing::warn!(key = %keys.cache, error = %e,
                         "read lease unavailable; reading without it");
+                    // The lease may have been taken all the same (an answer lost).
+                    self.remember_unreleased(keys, holder);
                     return LeaseOutcome::NoStore;
                 }
                 Some(Ok(false)) => {}
@@ -799,7 +852,10 @@ impl Service {
                 tracing::info!(key = %keys.cache, "another process is reading this catalog; waiting for its snapshot");
                 waited = true;
             }
-            if started.elapsed() + LEASE_POLL >= ttl {
+            // A holder that died keeps its lease until it expires (`ttl`, the whole
+            // request budget): wait at most half the budget, so this request can still
+            // read and answer rather than time out.
+            if started.elapsed() + LEASE_POLL >= ttl / 2 {
                 tracing::warn!(key = %keys.cache, "waited out the read lease; reading without it");
                 return LeaseOutcome::NoStore;
             }

@@ -107,7 +107,7 @@ pub fn free_port() -> u16 {
         .expect("no free port")
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // SAFETY-free check: uid 0 owns /proc/self.
     std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
@@ -137,7 +137,7 @@ pub fn pg_bin_dir() -> PathBuf {
 
 /// Runs a PostgreSQL binary as the `postgres` OS user when we are root (initdb and the
 /// server refuse to run as root).
-fn pg_command(bin: &Path, name: &str) -> Command {
+pub fn pg_command(bin: &Path, name: &str) -> Command {
     let exe = bin.join(name);
     if is_root() {
         let mut c = Command::new("runuser");
@@ -148,7 +148,7 @@ fn pg_command(bin: &Path, name: &str) -> Command {
     }
 }
 
-fn run_ok(mut c: Command, what: &str) {
+pub fn run_ok(mut c: Command, what: &str) {
     let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
@@ -159,7 +159,7 @@ fn run_ok(mut c: Command, what: &str) {
 }
 
 /// Kills `cleanup` (a shell snippet) once this process has exited.
-fn watchdog(cleanup: &str) {
+pub fn watchdog(cleanup: &str) {
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {cleanup}",
         pid = std::process::id()

@@ -9,6 +9,7 @@ mod lambda_mode;
 mod openapi;
 mod read_budget;
 mod snapshot_api;
+mod store_outage;
 mod store_suite;
 mod tls;
 mod visible_diff;

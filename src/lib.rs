@@ -13,6 +13,7 @@ pub mod error;
 pub mod gzip;
 pub mod http;
 pub mod introspect;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod target_policy;

@@ -2,12 +2,22 @@
 //! under the Lambda runtime (`AWS_LAMBDA_RUNTIME_API` set: AWS and `cargo lambda watch`)
 //! or as a local HTTP server on 127.0.0.1:$PORT.
 
-use catalog_snapshot::{config::Config, http, telemetry};
+use catalog_snapshot::{config::Config, http, secrets, telemetry};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cfg = match Config::from_env() {
+    // Variables named by `<NAME>_SECRET_ARN` are fetched from Secrets Manager and laid
+    // over the environment; the values go to the configuration and nowhere else.
+    let env = |k: &str| std::env::var(k).ok();
+    let fetched = match secrets::fetch(&env).await {
+        Ok(fetched) => fetched,
+        Err(e) => {
+            eprintln!("catalog-snapshot: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cfg = match Config::from_lookup(&|k| fetched.get(k).or_else(|| env(k))) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("catalog-snapshot: configuration error: {e}");
@@ -16,6 +26,9 @@ async fn main() -> ExitCode {
     };
     telemetry::init(cfg.lambda);
     tracing::info!(config = %cfg.describe(), "starting");
+    if !fetched.is_empty() {
+        tracing::info!(variables = ?fetched.names(), "read from Secrets Manager");
+    }
     if cfg.secret_is_default {
         tracing::warn!("CONNECTION_KEY_SECRET is not set: using the development default; set a secret in any shared deployment");
     }

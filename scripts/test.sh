@@ -45,6 +45,9 @@ command -v npm >/dev/null || apt_install npm
 (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 chromium --version
 
+section "deployment template: cfn-lint, checkov, sam validate --lint (scripts/check-infra.sh)"
+scripts/check-infra.sh
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path web/bindgen/Cargo.toml -- --check

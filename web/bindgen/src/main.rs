@@ -12,14 +12,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
-    let result = bindgen
-        .input_path(input)
-        .web(true)
-        .and_then(|b| {
-            b.typescript(false)
-                .omit_default_module_path(false)
-                .generate(out_dir)
-        });
+    let result = bindgen.input_path(input).web(true).and_then(|b| {
+        b.typescript(false)
+            .omit_default_module_path(false)
+            .generate(out_dir)
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -8,6 +8,7 @@ mod lambda_limits;
 mod lambda_mode;
 mod openapi;
 mod read_budget;
+mod runtime_api;
 mod secrets;
 mod snapshot_api;
 mod store_outage;

@@ -256,18 +256,11 @@ impl App {
         });
     }
 
-    /// Tables on screen (drawn boxes that still exist on the server).
+    /// Tables on screen that still exist on the server.
     fn visible_tables(&self) -> Vec<String> {
-        let Some(scene) = &self.scene else {
-            return Vec::new();
-        };
-        let live = self.snapshot.as_deref();
-        scene
-            .tables_in(&self.view.world())
-            .into_iter()
-            .map(|i| scene.tables[i].key.clone())
-            .filter(|k| live.is_some_and(|s| s.tables.contains_key(k)))
-            .collect()
+        self.scene
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.live_keys_in(&self.view.world()))
     }
 
     fn on_snapshot(&mut self, seq: u32, form: Form, url: &str, reply: Result<api::Reply, String>) {

@@ -328,6 +328,16 @@ impl Scene {
         hits.into_iter().map(|(_, i)| i).collect()
     }
 
+    /// Keys of the tables on screen that still exist (not removed-table ghosts): what a
+    /// visible refresh asks the service to re-read.
+    pub fn live_keys_in(&self, world: &Rect) -> Vec<String> {
+        self.tables_in(world)
+            .into_iter()
+            .filter(|&i| self.tables[i].mark != Some(Mark::Removed))
+            .map(|i| self.tables[i].key.clone())
+            .collect()
+    }
+
     /// Tables intersecting `world` (a rectangle in diagram coordinates), in input order.
     pub fn tables_in(&self, world: &Rect) -> Vec<usize> {
         self.tables

@@ -80,6 +80,11 @@ fn removed_tables_and_columns_stay_visible_as_ghosts() {
         ("email", Some(Mark::Removed))
     );
 
+    // A visible refresh never asks for a ghost.
+    let live = scene.live_keys_in(&scene.bounds);
+    assert!(!live.contains(&"public.products".to_string()));
+    assert_eq!(live.len(), after.tables.len());
+
     // Without the previous snapshot the names still come from the keys.
     let scene = Scene::build(&after, &marks, None);
     let products = &scene.tables[scene.find("public.products").unwrap()];

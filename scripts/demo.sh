@@ -28,10 +28,7 @@ APP_DATABASE_URL="${PGURL_BASE}/catsnap_app" TARGET_CONNECTIONS="{\"demo\": \"${
   PORT=$PORT RUST_LOG=${RUST_LOG:-info} ./target/release/catalog-snapshot &
 SERVICE_PID=$!
 trap 'kill $SERVICE_PID 2>/dev/null || true; stop_throwaway_cluster' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_healthy "$PORT"
 
 BODY=$(printf '{"targetDatabaseUrl": "%s/demo", "schemas": ["public", "inventory"], "refresh": "cache"}' "$PGURL_BASE")
 show() {

@@ -44,10 +44,7 @@ APP_DATABASE_URL="$PGURL_BASE/catsnap_app" TARGET_CONNECTIONS="$connections" \
   WEB_DIST_DIR="$PWD/web/dist" PORT=$port RUST_LOG=info "$bin" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; stop_throwaway_cluster' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_healthy "$port"
 
 status=0
 BASE_URL="http://127.0.0.1:$port" DEMO_DB_URL="$PGURL_BASE/demo" PSQL="$PGBIN/psql" \

@@ -35,6 +35,16 @@ ensure_postgres() {
   export PGBIN
 }
 
+# Waits (up to 10 s) for the service on 127.0.0.1:PORT to answer /healthz.
+wait_healthy() {
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "the service on port $1 did not become healthy" >&2
+  return 1
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -73,10 +73,7 @@ section "API fuzz: schemathesis from openapi/openapi.json against the local serv
 fuzz_port=$(free_port)
 PORT=$fuzz_port RUST_LOG=warn TARGET_CONNECT_TIMEOUT_MS=500 ./target/debug/catalog-snapshot &
 fuzz_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$fuzz_port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_healthy "$fuzz_port"
 fuzz_status=0
 .venv/bin/schemathesis run openapi/openapi.json --url "http://127.0.0.1:$fuzz_port" \
   --checks not_a_server_error,response_schema_conformance --max-examples 60 --seed 1 \

@@ -155,12 +155,13 @@ impl Scene {
     /// The scene of `snapshot` with `marks`; `previous` (when the app holds it) gives the
     /// removed tables' and columns' types.
     pub fn build(snapshot: &Snapshot, marks: &Marks, previous: Option<&Snapshot>) -> Scene {
-        // Columns grouped by table, in position order.
-        let mut by_table: HashMap<&str, Vec<&model::Column>> = HashMap::new();
-        let mut col_keys: HashMap<*const model::Column, &str> = HashMap::new();
+        // Columns (with their keys) grouped by table.
+        let mut by_table: HashMap<&str, Vec<(&str, &model::Column)>> = HashMap::new();
         for (k, c) in &snapshot.columns {
-            by_table.entry(c.table.as_str()).or_default().push(c);
-            col_keys.insert(c as *const _, k.as_str());
+            by_table
+                .entry(c.table.as_str())
+                .or_default()
+                .push((k.as_str(), c));
         }
         let mut tables: Vec<TableBox> = Vec::with_capacity(snapshot.tables.len());
         let mut nodes: Vec<Node> = Vec::with_capacity(snapshot.tables.len());
@@ -213,13 +214,10 @@ impl Scene {
         };
         for (key, t) in &snapshot.tables {
             let mut cols = by_table.remove(key.as_str()).unwrap_or_default();
-            cols.sort_by_key(|c| c.position);
+            cols.sort_by_key(|(_, c)| c.position);
             let mut rows: Vec<RowIn> = cols
                 .iter()
-                .map(|c| {
-                    let ck = col_keys.get(&(*c as *const _)).copied().unwrap_or("");
-                    row_of(ck, c, marks.columns.get(ck).copied())
-                })
+                .map(|&(ck, c)| row_of(ck, c, marks.columns.get(ck).copied()))
                 .collect();
             // Removed columns, struck through, after the live ones.
             for ck in marks.removed_columns.get(key).into_iter().flatten() {

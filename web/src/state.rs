@@ -313,11 +313,18 @@ pub fn owner_table<'a>(key: &str, tables: &'a BTreeSet<String>) -> Option<&'a St
         .max_by_key(|t| t.len())
 }
 
+/// Every table key on either side of `diff`: the current tables and the removed ones
+/// (what [`owner_table`] looks keys up in).
+fn known_tables(diff: &SnapshotDiff, current: &Snapshot) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = current.tables.keys().cloned().collect();
+    known.extend(diff.tables.removed.iter().cloned());
+    known
+}
+
 /// The diagram's marks for `diff` (from `previous` to `current`).
 pub fn marks_from_diff(diff: &SnapshotDiff, current: &Snapshot) -> Marks {
     let mut m = Marks::default();
-    let mut known: BTreeSet<String> = current.tables.keys().cloned().collect();
-    known.extend(diff.tables.removed.iter().cloned());
+    let known = known_tables(diff, current);
     for k in &diff.tables.added {
         m.tables.insert(k.clone(), Mark::Added);
     }
@@ -390,8 +397,7 @@ fn show(v: &Value) -> String {
 
 /// The diff as lines, kind by kind (tables first), each list in key order.
 pub fn change_lines(diff: &SnapshotDiff, current: &Snapshot) -> Vec<ChangeLine> {
-    let mut known: BTreeSet<String> = current.tables.keys().cloned().collect();
-    known.extend(diff.tables.removed.iter().cloned());
+    let known = known_tables(diff, current);
     let kinds: [(&'static str, &KindDiff); 6] = [
         ("table", &diff.tables),
         ("column", &diff.columns),

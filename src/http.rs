@@ -394,6 +394,16 @@ fn snapshot_response(outcome: &SnapshotOutcome, headers: &HeaderMap) -> Result<R
             Bytes::from(tail),
         ]
     };
+    let mut resp = json_chunks(chunks, gzip);
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::ETAG, etag_value);
+    Ok(resp)
+}
+
+/// A JSON response made of ready chunks (gzip'd ones when `gzip`), with its length and
+/// the headers every JSON answer here carries.
+fn json_chunks(chunks: Vec<Bytes>, gzip: bool) -> Response {
     let len: usize = chunks.iter().map(Bytes::len).sum();
     let body = Body::new(ChunkedBody {
         chunks: chunks.into_iter().collect(),
@@ -406,13 +416,11 @@ fn snapshot_response(outcome: &SnapshotOutcome, headers: &HeaderMap) -> Result<R
         HeaderValue::from_static("application/json"),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    h.insert(header::ETAG, etag_value);
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    Ok(resp)
+    resp
 }
 
 /// True when `Accept-Encoding` lists gzip with a non-zero weight.
@@ -523,29 +531,13 @@ async fn diff(
 fn json_response<T: Serialize>(value: &T, headers: &HeaderMap) -> Result<Response, ApiError> {
     let json = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
     let gzip = json.len() > 1024 && accepts_gzip(headers);
-    let body = if gzip {
-        use std::io::Write;
-        let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(json.len() / 4),
-            flate2::Compression::fast(),
-        );
-        enc.write_all(&json)
-            .and_then(|_| enc.finish())
-            .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?
+    let chunks = if gzip {
+        let whole = crate::gzip::segment(&json, flate2::Compression::fast(), true);
+        crate::gzip::member(&[&whole])
     } else {
-        json
+        vec![Bytes::from(json)]
     };
-    let mut resp = Response::new(Body::from(body));
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if gzip {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    Ok(resp)
+    Ok(json_chunks(chunks, gzip))
 }
 
 async fn history(

@@ -1,102 +1,130 @@
-//! The page: wires the DOM of `index.html` to the pure parts. Reads the form, sends
-//! snapshot and diff requests, keeps the last two snapshots, draws the scene in the SVG
-//! (redrawing only when the view leaves what is drawn), and keeps "Last refreshed", the
-//! source, the drift pill, the table list and the changes panel up to date.
+//! The app's state and its one [`App::update`]: everything the page reports (a click, a
+//! key, a pointer move, an answer from the API, a timer tick) arrives as a [`Msg`], and
+//! `update` is the only place the state changes. It sends snapshot and diff requests,
+//! keeps the last two snapshots, draws the scene in the SVG (redrawing only when the view
+//! leaves what is drawn), and keeps "Last refreshed", the source, the drift pill, the
+//! table list and the changes panel up to date. The sentences it shows come from
+//! [`crate::state`], the markup from [`crate::render`]; which DOM event becomes which
+//! message is [`crate::dom`]'s business.
 //!
 //! It must never put the database URL anywhere but its password field (not in storage,
 //! not in the address bar, not in a log), and never let an answer to an older request
 //! overwrite a newer one.
 
 use crate::api;
+use crate::dom::{self, Elements};
 use crate::render::{self, Drawn};
 use crate::scene::Scene;
-use crate::state::{self, ChangeLine, Form, Marks, Refresh, SnapshotResponse};
+use crate::state::{self, ChangeLine, Form, Marks, Refresh, Served, SnapshotResponse};
 use crate::view::View;
 use model::Snapshot;
 use std::cell::RefCell;
-use std::fmt::Write;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, HtmlElement, HtmlInputElement, Window};
+use wasm_bindgen::JsCast;
+use web_sys::Window;
 
 const SNAPSHOT_PATH: &str = "/api/v1/introspect/postgres/snapshot";
 const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
 /// The service refuses more visible tables than this; more than that is a full refresh.
 const MAX_VISIBLE_TABLES: usize = 2_000;
 const STORAGE_KEY: &str = "catalog-snapshot.form";
+/// A pointer that moves less than this (screen pixels, summed) between down and up
+/// clicked rather than panned.
+const CLICK_SLOP: f64 = 4.0;
+
+/// Everything that can happen to the app.
+pub enum Msg {
+    /// Load (the form: the cache first), Refresh (a forced read) or Refresh visible tables.
+    Load(Refresh),
+    /// The answer to snapshot request `seq`, sent for `form` to `url`.
+    SnapshotAnswered {
+        seq: u32,
+        form: Form,
+        url: String,
+        reply: Result<api::Reply, String>,
+    },
+    /// The answer to the diff asked for after snapshot request `seq`.
+    DiffAnswered {
+        seq: u32,
+        reply: Result<api::Reply, String>,
+    },
+    /// The search field changed: filter the side list.
+    SearchEdited,
+    /// Enter in the search field: focus the best hit.
+    SearchSubmitted,
+    /// Centre on a table and outline it (a list item, a change line, a box clicked).
+    Focus(String),
+    /// The drift pill: show or hide the changes panel.
+    ToggleChanges,
+    CloseChanges,
+    /// Zoom about the screen's centre by a factor.
+    ZoomBy(f64),
+    /// Show the whole diagram.
+    ZoomFit,
+    /// A primary button went down on the diagram at a screen point, over `table` if any.
+    PointerDown {
+        x: f64,
+        y: f64,
+        table: Option<String>,
+    },
+    PointerMoved {
+        x: f64,
+        y: f64,
+    },
+    PointerUp,
+    PointerCancelled,
+    /// The wheel: zoom by `factor` about the point (`x`, `y`) of the diagram's box.
+    Wheel {
+        factor: f64,
+        x: f64,
+        y: f64,
+    },
+    /// The window changed size.
+    Resized,
+    /// An animation frame asked for by [`App::schedule_draw`].
+    Frame,
+    /// The one-second timer: "Last refreshed" and the progress line.
+    Tick,
+    /// `config.json` was read (its `apiBase`, if any); load when the address named a
+    /// connection.
+    Configured {
+        api_base: Option<String>,
+        auto_load: bool,
+    },
+}
 
 thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` on the app, unless it is not started or already borrowed (a re-entrant event).
-fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
-    APP.with(|a| a.try_borrow_mut().ok().and_then(|mut a| a.as_mut().map(f)))
+/// Hands `msg` to the running app. A message sent while `update` runs (a re-entrant
+/// event) or before the app starts is dropped.
+pub fn dispatch(msg: Msg) {
+    APP.with(|a| {
+        if let Ok(mut a) = a.try_borrow_mut() {
+            if let Some(app) = a.as_mut() {
+                app.update(msg);
+            }
+        }
+    });
 }
 
-struct Elements {
-    root: HtmlElement,
-    database_url: HtmlInputElement,
-    connection_id: HtmlInputElement,
-    schemas: HtmlInputElement,
-    api_base: HtmlInputElement,
-    last_refreshed: HtmlElement,
-    source: HtmlElement,
-    drift_pill: HtmlElement,
-    progress: HtmlElement,
-    progress_text: HtmlElement,
-    refresh: HtmlElement,
-    refresh_visible: HtmlElement,
-    error: HtmlElement,
-    search: HtmlInputElement,
-    table_count: HtmlElement,
-    table_list: HtmlElement,
-    svg: Element,
-    world: Element,
-    empty_hint: HtmlElement,
-    changes: HtmlElement,
-    changes_summary: HtmlElement,
-    changes_list: HtmlElement,
+/// Installs the app; [`dispatch`] reaches it from then on.
+pub fn install(app: App) {
+    APP.with(|a| *a.borrow_mut() = Some(app));
 }
 
-fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
-    doc.get_element_by_id(id)
-        .ok_or_else(|| JsValue::from_str(&format!("index.html has no #{id}")))?
-        .dyn_into::<T>()
-        .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected element")))
-}
-
-impl Elements {
-    fn find(doc: &Document) -> Result<Elements, JsValue> {
-        Ok(Elements {
-            root: doc
-                .document_element()
-                .ok_or("no document element")?
-                .dyn_into()?,
-            database_url: by_id(doc, "database-url")?,
-            connection_id: by_id(doc, "connection-id")?,
-            schemas: by_id(doc, "schemas")?,
-            api_base: by_id(doc, "api-base")?,
-            last_refreshed: by_id(doc, "last-refreshed")?,
-            source: by_id(doc, "source")?,
-            drift_pill: by_id(doc, "drift-pill")?,
-            progress: by_id(doc, "progress")?,
-            progress_text: by_id(doc, "progress-text")?,
-            refresh: by_id(doc, "refresh")?,
-            refresh_visible: by_id(doc, "refresh-visible")?,
-            error: by_id(doc, "error")?,
-            search: by_id(doc, "search")?,
-            table_count: by_id(doc, "table-count")?,
-            table_list: by_id(doc, "table-list")?,
-            svg: by_id(doc, "diagram")?,
-            world: by_id(doc, "world")?,
-            empty_hint: by_id(doc, "empty-hint")?,
-            changes: by_id(doc, "changes")?,
-            changes_summary: by_id(doc, "changes-summary")?,
-            changes_list: by_id(doc, "changes-list")?,
-        })
-    }
+/// Sends a POST and dispatches what `answered` makes of the reply.
+fn post(
+    url: String,
+    body: String,
+    answered: impl FnOnce(Result<api::Reply, String>) -> Msg + 'static,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let reply = api::post_json(&url, &body).await;
+        dispatch(answered(reply));
+    });
 }
 
 /// The request in flight, if any.
@@ -105,22 +133,23 @@ struct Pending {
     started: f64,
 }
 
-/// What the last snapshot response said besides the snapshot.
-struct Served {
-    last_refreshed_at: String,
-    source: String,
-    drifted: bool,
-    snapshot_id: Option<String>,
-    note: Option<String>,
+/// A pointer held down on the diagram: where it was last, how far it moved, and the
+/// table it went down on (the SVG captures the pointer, so the release's target is the
+/// SVG itself, never the table).
+struct Press {
+    x: f64,
+    y: f64,
+    moved: f64,
+    table: Option<String>,
 }
 
-struct App {
+/// The running app: the page's elements and what it knows.
+pub struct App {
     win: Window,
     el: Elements,
     seq: u32,
     pending: Option<Pending>,
-    /// Which connection and schemas the snapshots belong to (no password: a hash-free
-    /// identity made of the connection id or the URL's host part, and the schemas).
+    /// Which connection and schemas the snapshots belong to ([`state::identity`]).
     loaded_for: Option<String>,
     snapshot: Option<Rc<Snapshot>>,
     previous: Option<Rc<Snapshot>>,
@@ -132,7 +161,7 @@ struct App {
     drawn: Option<Drawn>,
     focus: Option<usize>,
     frame_requested: bool,
-    drag: Option<(f64, f64, f64)>,
+    press: Option<Press>,
     loads: u32,
 }
 
@@ -144,57 +173,172 @@ fn perf_now(win: &Window) -> f64 {
     win.performance().map(|p| p.now()).unwrap_or(0.0)
 }
 
-fn set_hidden(el: &HtmlElement, hidden: bool) {
-    el.set_hidden(hidden);
-}
-
-fn set_disabled(el: &HtmlElement, disabled: bool) {
-    let _ = if disabled {
-        el.set_attribute("disabled", "")
-    } else {
-        el.remove_attribute("disabled")
-    };
-}
-
-/// Who a form points at, without credentials: for telling one connection from another.
-fn identity(form: &Form) -> String {
-    let target = if !form.connection_id.trim().is_empty() {
-        format!("id:{}", form.connection_id.trim())
-    } else {
-        let url = form.database_url.trim();
-        let host = url.rsplit('@').next().unwrap_or(url);
-        format!("url:{host}")
-    };
-    format!("{target}|{}", form.schema_list().join(","))
-}
-
 impl App {
-    fn form(&self) -> Form {
-        Form {
-            api_base: self.el.api_base.value(),
-            database_url: self.el.database_url.value(),
-            connection_id: self.el.connection_id.value(),
-            schemas: self.el.schemas.value(),
+    /// The app over `el`, with the form restored: what was remembered, then the address
+    /// bar (`?connectionId=&schemas=&api=`), which wins.
+    pub fn new(win: Window, el: Elements) -> App {
+        let mut form = el.form();
+        if let Ok(Some(storage)) = win.local_storage() {
+            if let Ok(Some(saved)) = storage.get_item(STORAGE_KEY) {
+                let _ = state::restore_form(&saved, &mut form);
+            }
+        }
+        if let Ok(params) = win
+            .location()
+            .search()
+            .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s))
+        {
+            if let Some(v) = params.get("connectionId") {
+                form.connection_id = v;
+            }
+            if let Some(v) = params.get("schemas") {
+                form.schemas = v;
+            }
+            if let Some(v) = params.get("api") {
+                form.api_base = v;
+            }
+        }
+        el.set_form(&form);
+        let mut app = App {
+            win,
+            el,
+            seq: 0,
+            pending: None,
+            loaded_for: None,
+            snapshot: None,
+            previous: None,
+            served: None,
+            marks: Marks::default(),
+            changes: Vec::new(),
+            scene: None,
+            view: View::default(),
+            drawn: None,
+            focus: None,
+            frame_requested: false,
+            press: None,
+            loads: 0,
+        };
+        app.set_pending(None);
+        app
+    }
+
+    /// True when the form names a connection id (the page then loads on its own).
+    pub fn names_a_connection(&self) -> bool {
+        !self.el.form().connection_id.trim().is_empty()
+    }
+
+    /// The one place the app's state changes.
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Load(refresh) => self.load(refresh),
+            Msg::SnapshotAnswered {
+                seq,
+                form,
+                url,
+                reply,
+            } => self.on_snapshot(seq, form, &url, reply),
+            Msg::DiffAnswered { seq, reply } => self.on_diff(seq, reply),
+            Msg::SearchEdited => self.fill_table_list(),
+            Msg::SearchSubmitted => {
+                let first = self.scene.as_ref().and_then(|s| {
+                    s.search(&self.el.search.value())
+                        .first()
+                        .map(|&i| s.tables[i].key.clone())
+                });
+                match first {
+                    Some(k) => self.focus_table(&k),
+                    None => self.fill_table_list(),
+                }
+            }
+            Msg::Focus(key) => self.focus_table(&key),
+            Msg::ToggleChanges => {
+                let hidden = self.el.changes.hidden();
+                self.el.changes.set_hidden(!hidden);
+            }
+            Msg::CloseChanges => self.el.changes.set_hidden(true),
+            Msg::ZoomBy(factor) => {
+                self.measure();
+                let (w, h) = (self.view.width, self.view.height);
+                self.view.zoom_at(factor, w / 2.0, h / 2.0);
+                self.schedule_draw();
+            }
+            Msg::ZoomFit => {
+                self.measure();
+                if let Some(b) = self.scene.as_ref().map(|s| s.bounds) {
+                    self.view.fit(&b);
+                }
+                self.schedule_draw();
+            }
+            Msg::PointerDown { x, y, table } => {
+                self.press = Some(Press {
+                    x,
+                    y,
+                    moved: 0.0,
+                    table,
+                });
+            }
+            Msg::PointerMoved { x, y } => {
+                if let Some(p) = &mut self.press {
+                    let (dx, dy) = (x - p.x, y - p.y);
+                    p.moved += dx.abs() + dy.abs();
+                    (p.x, p.y) = (x, y);
+                    self.view.pan_by_screen(dx, dy);
+                    self.schedule_draw();
+                }
+            }
+            Msg::PointerUp => {
+                if let Some(Press {
+                    moved,
+                    table: Some(key),
+                    ..
+                }) = self.press.take()
+                {
+                    if moved < CLICK_SLOP {
+                        self.focus_table(&key);
+                    }
+                }
+            }
+            Msg::PointerCancelled => self.press = None,
+            Msg::Wheel { factor, x, y } => {
+                self.measure();
+                self.view.zoom_at(factor, x, y);
+                self.schedule_draw();
+            }
+            Msg::Resized => {
+                self.measure();
+                self.schedule_draw();
+            }
+            Msg::Frame => {
+                self.frame_requested = false;
+                self.draw();
+            }
+            Msg::Tick => {
+                self.update_status();
+                if let Some(p) = &self.pending {
+                    let line = state::progress_line(p.what, perf_now(&self.win) - p.started);
+                    self.el.progress_text.set_text_content(Some(&line));
+                }
+            }
+            Msg::Configured {
+                api_base,
+                auto_load,
+            } => {
+                if let Some(base) = api_base {
+                    if self.el.api_base.value().trim().is_empty() {
+                        self.el.api_base.set_value(&base);
+                    }
+                }
+                if auto_load {
+                    self.load(Refresh::Cache);
+                }
+            }
         }
     }
 
     /// Remembers the form, except the database URL, for the next visit.
     fn remember_form(&self, form: &Form) {
         if let Ok(Some(storage)) = self.win.local_storage() {
-            let saved = serde_json::json!({
-                "apiBase": form.api_base, "connectionId": form.connection_id, "schemas": form.schemas,
-            });
-            let _ = storage.set_item(STORAGE_KEY, &saved.to_string());
-        }
-    }
-
-    fn show_error(&self, message: Option<&str>) {
-        match message {
-            Some(m) => {
-                self.el.error.set_text_content(Some(m));
-                set_hidden(&self.el.error, false);
-            }
-            None => set_hidden(&self.el.error, true),
+            let _ = storage.set_item(STORAGE_KEY, &state::remembered_form(form));
         }
     }
 
@@ -204,24 +348,25 @@ impl App {
             self.el.progress_text.set_text_content(Some(p.what));
         }
         self.pending = pending;
-        set_hidden(&self.el.progress, !busy);
-        let _ = self
-            .el
-            .root
-            .set_attribute("data-state", if busy { "loading" } else { "idle" });
+        self.el.progress.set_hidden(!busy);
+        dom::set_attr(
+            &self.el.root,
+            "data-state",
+            if busy { "loading" } else { "idle" },
+        );
         self.update_buttons();
     }
 
     /// Refresh needs a loaded schema and no request in flight.
     fn update_buttons(&self) {
         let off = self.pending.is_some() || self.snapshot.is_none();
-        set_disabled(&self.el.refresh, off);
-        set_disabled(&self.el.refresh_visible, off);
+        dom::set_disabled(&self.el.refresh, off);
+        dom::set_disabled(&self.el.refresh_visible, off);
     }
 
     /// Sends a snapshot request for the form's connection.
     fn load(&mut self, refresh: Refresh) {
-        let form = self.form();
+        let form = self.el.form();
         let mut refresh = refresh;
         let visible: Vec<String> = if refresh == Refresh::Visible {
             self.visible_tables()
@@ -234,25 +379,25 @@ impl App {
         let body = match form.snapshot_body(refresh, &visible) {
             Ok(b) => b.to_string(),
             Err(message) => {
-                self.show_error(Some(&message));
+                self.el.show_error(Some(&message));
                 return;
             }
         };
-        self.show_error(None);
+        self.el.show_error(None);
         self.remember_form(&form);
         self.seq += 1;
         let seq = self.seq;
-        let what = match refresh {
-            Refresh::Cache => "Loading the schema…",
-            Refresh::Force => "Reading the catalog…",
-            Refresh::Visible => "Re-reading the visible tables…",
-        };
         let started = perf_now(&self.win);
-        self.set_pending(Some(Pending { what, started }));
+        self.set_pending(Some(Pending {
+            what: state::progress_text(refresh),
+            started,
+        }));
         let url = form.endpoint(SNAPSHOT_PATH);
-        wasm_bindgen_futures::spawn_local(async move {
-            let reply = api::post_json(&url, &body).await;
-            with_app(|app| app.on_snapshot(seq, form, &url, reply));
+        post(url.clone(), body, move |reply| Msg::SnapshotAnswered {
+            seq,
+            form,
+            url,
+            reply,
         });
     }
 
@@ -273,25 +418,26 @@ impl App {
         let reply = match reply {
             Ok(r) => r,
             Err(detail) => {
-                self.show_error(Some(&state::network_error_message(url, &detail)));
+                self.el
+                    .show_error(Some(&state::network_error_message(url, &detail)));
                 return;
             }
         };
         if reply.status != 200 {
-            self.show_error(Some(&state::api_error_message(reply.status, &reply.body)));
+            self.el
+                .show_error(Some(&state::api_error_message(reply.status, &reply.body)));
             return;
         }
         let response: SnapshotResponse = match serde_json::from_str(&reply.body) {
             Ok(r) => r,
             Err(e) => {
-                self.show_error(Some(&format!(
-                    "The API's answer could not be read as a snapshot ({e})."
-                )));
+                self.el
+                    .show_error(Some(&state::unreadable_snapshot(&e.to_string())));
                 return;
             }
         };
         let t_parsed = perf_now(&self.win);
-        let who = identity(&form);
+        let who = state::identity(&form);
         let same_connection = self.loaded_for.as_deref() == Some(who.as_str());
         self.previous = if same_connection {
             self.snapshot.take()
@@ -299,40 +445,25 @@ impl App {
             None
         };
         self.loaded_for = Some(who);
+        let served = Served::of(&response);
+        let drifted = served.drifted;
+        self.served = Some(served);
         let snapshot = Rc::new(response.snapshot);
         self.snapshot = Some(snapshot.clone());
-        let drifted = response.drift.changed_since_last;
-        self.served = Some(Served {
-            last_refreshed_at: response.last_refreshed_at,
-            source: response.cache.source,
-            drifted,
-            snapshot_id: response
-                .persistence
-                .as_ref()
-                .filter(|p| p.saved)
-                .and_then(|p| p.snapshot_id.clone()),
-            note: persistence_note(&response.persistence)
-                .or_else(|| response.refresh.as_ref().and_then(refresh_note)),
-        });
         // Marks belong to the drift of this answer; they arrive with its diff.
         self.marks = Marks::default();
         self.changes.clear();
-        self.el.changes_summary.set_text_content(Some(if drifted {
-            "Loading the changes…"
-        } else {
-            ""
-        }));
+        self.el
+            .changes_summary
+            .set_text_content(Some(state::changes_pending(drifted)));
         self.el.changes_list.set_inner_html("");
         if !drifted {
-            set_hidden(&self.el.changes, true);
+            self.el.changes.set_hidden(true);
         }
         self.rebuild_scene(!same_connection);
         let t_drawn = perf_now(&self.win);
         self.loads += 1;
-        let _ = self
-            .el
-            .root
-            .set_attribute("data-loads", &self.loads.to_string());
+        dom::set_attr(&self.el.root, "data-loads", &self.loads.to_string());
         let timings = serde_json::json!({
             "requestMs": (t_received - started).round(),
             "parseMs": (t_parsed - t_received).round(),
@@ -340,15 +471,13 @@ impl App {
             "tables": snapshot.tables.len(),
             "drawnAtMs": t_drawn.round(),
         });
-        let _ = self
-            .el
-            .root
-            .set_attribute("data-timings", &timings.to_string());
+        dom::set_attr(&self.el.root, "data-timings", &timings.to_string());
         if self.el.root.get_attribute("data-first-draw-ms").is_none() {
-            let _ = self
-                .el
-                .root
-                .set_attribute("data-first-draw-ms", &t_drawn.round().to_string());
+            dom::set_attr(
+                &self.el.root,
+                "data-first-draw-ms",
+                &t_drawn.round().to_string(),
+            );
         }
         self.update_status();
         self.update_buttons();
@@ -369,10 +498,8 @@ impl App {
             return;
         };
         let seq = self.seq;
-        let url = form.endpoint(DIFF_PATH);
-        wasm_bindgen_futures::spawn_local(async move {
-            let reply = api::post_json(&url, &body.to_string()).await;
-            with_app(|app| app.on_diff(seq, reply));
+        post(form.endpoint(DIFF_PATH), body.to_string(), move |reply| {
+            Msg::DiffAnswered { seq, reply }
         });
     }
 
@@ -386,7 +513,7 @@ impl App {
         let from_api = match reply {
             Ok(r) if r.status == 200 => serde_json::from_str::<state::DiffResponse>(&r.body)
                 .map(|d| d.diff)
-                .map_err(|e| format!("the diff could not be read ({e})")),
+                .map_err(|e| state::unreadable_diff(&e.to_string())),
             Ok(r) => Err(state::api_error_message(r.status, &r.body)),
             Err(e) => Err(e),
         };
@@ -394,12 +521,12 @@ impl App {
             (Ok(d), _) => (d, None),
             (Err(_), Some(prev)) => (
                 model::diff::diff(prev, &current),
-                Some("compared in the browser with the snapshot shown before"),
+                Some(state::COMPARED_IN_BROWSER),
             ),
             (Err(e), None) => {
                 self.el
                     .changes_summary
-                    .set_text_content(Some(&format!("The changes could not be loaded: {e}")));
+                    .set_text_content(Some(&state::changes_failed(&e)));
                 return;
             }
         };
@@ -407,27 +534,13 @@ impl App {
         self.changes = state::change_lines(&diff, &current);
         let mut summary = state::diff_summary(&diff);
         if let Some(o) = origin {
-            let _ = write!(summary, " ({o})");
+            summary.push_str(&format!(" ({o})"));
         }
         self.el.changes_summary.set_text_content(Some(&summary));
-        let mut html = String::new();
-        for line in &self.changes {
-            let _ = write!(
-                html,
-                r#"<li class="{mark}" data-table="{table}"><span class="what">{mark} {kind}</span> <code>{key}</code>{detail}</li>"#,
-                mark = line.mark.class(),
-                kind = line.kind,
-                table = render::esc(line.table.as_deref().unwrap_or("")),
-                key = render::esc(&line.key),
-                detail = if line.detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(r#"<div class="detail">{}</div>"#, render::esc(&line.detail))
-                },
-            );
-        }
-        self.el.changes_list.set_inner_html(&html);
-        let _ = self.el.root.set_attribute("data-diff", "ready");
+        self.el
+            .changes_list
+            .set_inner_html(&render::change_list_html(&self.changes));
+        dom::set_attr(&self.el.root, "data-diff", "ready");
         self.rebuild_scene(false);
     }
 
@@ -446,26 +559,22 @@ impl App {
             self.view.fit(&scene.bounds);
         }
         self.scene = Some(scene);
-        set_hidden(&self.el.empty_hint, true);
+        self.el.empty_hint.set_hidden(true);
         self.drawn = None;
         self.draw();
         self.fill_table_list();
     }
 
     fn measure(&mut self) {
-        let r = self.el.svg.get_bounding_client_rect();
-        if r.width() > 0.0 && r.height() > 0.0 {
-            self.view.width = r.width();
-            self.view.height = r.height();
+        if let Some((w, h)) = self.el.diagram_size() {
+            self.view.width = w;
+            self.view.height = h;
         }
     }
 
     /// Moves the drawing to the view, writing the SVG again only when needed.
     fn draw(&mut self) {
-        let _ = self
-            .el
-            .world
-            .set_attribute("transform", &self.view.transform());
+        dom::set_attr(&self.el.world, "transform", &self.view.transform());
         let Some(scene) = &self.scene else {
             return;
         };
@@ -475,10 +584,11 @@ impl App {
         let region = render::region_for(&self.view);
         let (svg, drawn) = render::render(scene, &self.view, &region, self.focus);
         self.el.world.set_inner_html(&svg);
-        let _ = self
-            .el
-            .root
-            .set_attribute("data-detail", &format!("{:?}", drawn.detail).to_lowercase());
+        dom::set_attr(
+            &self.el.root,
+            "data-detail",
+            &format!("{:?}", drawn.detail).to_lowercase(),
+        );
         self.drawn = Some(drawn);
     }
 
@@ -488,12 +598,7 @@ impl App {
             return;
         }
         self.frame_requested = true;
-        let cb = Closure::once_into_js(|| {
-            with_app(|app| {
-                app.frame_requested = false;
-                app.draw();
-            });
-        });
+        let cb = Closure::once_into_js(|| dispatch(Msg::Frame));
         let _ = self.win.request_animation_frame(cb.unchecked_ref());
     }
 
@@ -502,42 +607,14 @@ impl App {
             return;
         };
         let query = self.el.search.value();
-        let hits: Vec<usize> = if query.trim().is_empty() {
-            let mut all: Vec<usize> = (0..scene.tables.len()).collect();
-            all.sort_by(|&a, &b| {
-                crate::scene::natural_cmp(&scene.tables[a].key, &scene.tables[b].key)
-            });
-            all
-        } else {
-            scene.search(&query)
-        };
-        let mut html = String::with_capacity(hits.len() * 80);
-        for &i in &hits {
-            let t = &scene.tables[i];
-            let mut class = String::new();
-            if let Some(m) = t.mark {
-                class.push_str(m.class());
-            }
-            if self.focus == Some(i) {
-                class.push_str(" selected");
-            }
-            let _ = write!(
-                html,
-                r#"<li class="{class}" data-key="{key}" title="{key}">{key}<span class="n">{n}</span></li>"#,
-                key = render::esc(&t.key),
-                n = t.rows.len(),
-            );
-        }
-        self.el.table_list.set_inner_html(&html);
+        let hits = scene.listed(&query);
+        self.el
+            .table_list
+            .set_inner_html(&render::table_list_html(scene, &hits, self.focus));
         let live = self.snapshot.as_ref().map_or(0, |s| s.tables.len());
-        let count = if query.trim().is_empty() {
-            format!("{live} tables")
-        } else if hits.is_empty() {
-            format!("No table matches “{}”", query.trim())
-        } else {
-            format!("{} of {live} tables match", hits.len())
-        };
-        self.el.table_count.set_text_content(Some(&count));
+        self.el
+            .table_count
+            .set_text_content(Some(&state::table_count_line(live, &query, hits.len())));
     }
 
     /// Centres the view on a table and outlines it.
@@ -561,324 +638,12 @@ impl App {
         let Some(s) = &self.served else {
             return;
         };
-        let relative = match state::parse_time_ms(&s.last_refreshed_at) {
-            Some(t) => state::relative_time(now_ms(), t),
-            None => s.last_refreshed_at.clone(),
-        };
-        self.el
-            .last_refreshed
-            .set_text_content(Some(&format!("Last refreshed {relative}")));
-        let _ = self
-            .el
-            .last_refreshed
-            .set_attribute("title", &state::exact_time(&s.last_refreshed_at));
-        let _ = self
-            .el
-            .last_refreshed
-            .set_attribute("data-at", &s.last_refreshed_at);
-        let mut source = format!("from the {}", state::source_label(&s.source));
-        if let Some(n) = &s.note {
-            let _ = write!(source, " · {n}");
-        }
-        self.el.source.set_text_content(Some(&source));
-        let _ = self.el.source.set_attribute("data-source", &s.source);
-        set_hidden(&self.el.drift_pill, !s.drifted);
+        let el = &self.el.last_refreshed;
+        el.set_text_content(Some(&s.last_refreshed_line(now_ms())));
+        dom::set_attr(el, "title", &state::exact_time(&s.last_refreshed_at));
+        dom::set_attr(el, "data-at", &s.last_refreshed_at);
+        self.el.source.set_text_content(Some(&s.source_line()));
+        dom::set_attr(&self.el.source, "data-source", &s.source);
+        self.el.drift_pill.set_hidden(!s.drifted);
     }
-}
-
-fn persistence_note(p: &Option<state::Persistence>) -> Option<String> {
-    let p = p.as_ref()?;
-    if p.store == "none" {
-        return Some("not saved (the service runs memory-only)".into());
-    }
-    if !p.saved {
-        return Some(match &p.error {
-            Some(e) => format!("not saved: {e}"),
-            None => "not saved".into(),
-        });
-    }
-    None
-}
-
-fn refresh_note(r: &state::RefreshInfo) -> Option<String> {
-    if let Some(n) = &r.note {
-        return Some(n.clone());
-    }
-    match (&r.refreshed_tables, r.performed.as_str()) {
-        (Some(t), "visible") => Some(format!(
-            "{} visible table{} re-read",
-            t.len(),
-            if t.len() == 1 { "" } else { "s" }
-        )),
-        _ => None,
-    }
-}
-
-fn listen<E: JsCast + 'static>(
-    target: &web_sys::EventTarget,
-    kind: &str,
-    passive: bool,
-    mut f: impl FnMut(E) + 'static,
-) -> Result<(), JsValue> {
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-        if let Ok(e) = e.dyn_into::<E>() {
-            f(e);
-        }
-    });
-    let opts = web_sys::AddEventListenerOptions::new();
-    opts.set_passive(passive);
-    target.add_event_listener_with_callback_and_add_event_listener_options(
-        kind,
-        cb.as_ref().unchecked_ref(),
-        &opts,
-    )?;
-    cb.forget();
-    Ok(())
-}
-
-/// The key in `data-key` of the nearest element matching `selector` around the event's
-/// target.
-fn key_at(e: &web_sys::Event, selector: &str) -> Option<String> {
-    e.target()?
-        .dyn_into::<Element>()
-        .ok()?
-        .closest(selector)
-        .ok()??
-        .get_attribute("data-key")
-}
-
-/// Starts the app: called once when the module loads.
-pub fn start() -> Result<(), JsValue> {
-    let win = web_sys::window().ok_or("no window")?;
-    let doc = win.document().ok_or("no document")?;
-    let el = Elements::find(&doc)?;
-
-    // The form: the address bar (?connectionId=&schemas=&api=) wins over what was saved.
-    if let Ok(Some(storage)) = win.local_storage() {
-        if let Ok(Some(saved)) = storage.get_item(STORAGE_KEY) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&saved) {
-                let text = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
-                el.api_base.set_value(&text("apiBase"));
-                el.connection_id.set_value(&text("connectionId"));
-                if !text("schemas").is_empty() {
-                    el.schemas.set_value(&text("schemas"));
-                }
-            }
-        }
-    }
-    let params = web_sys::UrlSearchParams::new_with_str(&win.location().search()?)?;
-    for (name, input) in [
-        ("connectionId", &el.connection_id),
-        ("schemas", &el.schemas),
-        ("api", &el.api_base),
-    ] {
-        if let Some(v) = params.get(name) {
-            input.set_value(&v);
-        }
-    }
-    let auto_load = !el.connection_id.value().trim().is_empty();
-
-    let app = App {
-        win: win.clone(),
-        el,
-        seq: 0,
-        pending: None,
-        loaded_for: None,
-        snapshot: None,
-        previous: None,
-        served: None,
-        marks: Marks::default(),
-        changes: Vec::new(),
-        scene: None,
-        view: View::default(),
-        drawn: None,
-        focus: None,
-        frame_requested: false,
-        drag: None,
-        loads: 0,
-    };
-    let (form_el, refresh, refresh_visible, search, list, svg, pill, changes_list) = (
-        by_id::<HtmlElement>(&doc, "connection")?,
-        app.el.refresh.clone(),
-        app.el.refresh_visible.clone(),
-        app.el.search.clone(),
-        app.el.table_list.clone(),
-        app.el.svg.clone(),
-        app.el.drift_pill.clone(),
-        app.el.changes_list.clone(),
-    );
-    APP.with(|a| *a.borrow_mut() = Some(app));
-    with_app(|app| app.set_pending(None));
-
-    listen(&form_el, "submit", false, |e: web_sys::Event| {
-        e.prevent_default();
-        with_app(|app| app.load(Refresh::Cache));
-    })?;
-    listen(&refresh, "click", true, |_: web_sys::Event| {
-        with_app(|app| app.load(Refresh::Force));
-    })?;
-    listen(&refresh_visible, "click", true, |_: web_sys::Event| {
-        with_app(|app| app.load(Refresh::Visible));
-    })?;
-    listen(&search, "input", true, |_: web_sys::Event| {
-        with_app(|app| app.fill_table_list());
-    })?;
-    listen(&search, "keydown", false, |e: web_sys::KeyboardEvent| {
-        if e.key() == "Enter" {
-            e.prevent_default();
-            with_app(|app| {
-                let first = app.scene.as_ref().and_then(|s| {
-                    s.search(&app.el.search.value())
-                        .first()
-                        .map(|&i| s.tables[i].key.clone())
-                });
-                match first {
-                    Some(k) => app.focus_table(&k),
-                    None => app.fill_table_list(),
-                }
-            });
-        }
-    })?;
-    listen(&list, "click", true, |e: web_sys::Event| {
-        if let Some(k) = key_at(&e, "li") {
-            with_app(|app| app.focus_table(&k));
-        }
-    })?;
-    listen(&changes_list, "click", true, |e: web_sys::Event| {
-        let table = e
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|t| t.closest("li").ok().flatten())
-            .and_then(|li| li.get_attribute("data-table"))
-            .filter(|t| !t.is_empty());
-        if let Some(t) = table {
-            with_app(|app| app.focus_table(&t));
-        }
-    })?;
-    listen(&pill, "click", true, |_: web_sys::Event| {
-        with_app(|app| {
-            let hidden = app.el.changes.hidden();
-            set_hidden(&app.el.changes, !hidden);
-        });
-    })?;
-    let close = by_id::<HtmlElement>(&doc, "changes-close")?;
-    listen(&close, "click", true, |_: web_sys::Event| {
-        with_app(|app| set_hidden(&app.el.changes, true));
-    })?;
-    for (id, factor) in [("zoom-in", 1.25), ("zoom-out", 0.8), ("zoom-fit", 0.0)] {
-        let button = by_id::<HtmlElement>(&doc, id)?;
-        listen(&button, "click", true, move |_: web_sys::Event| {
-            with_app(|app| {
-                app.measure();
-                if factor == 0.0 {
-                    if let Some(b) = app.scene.as_ref().map(|s| s.bounds) {
-                        app.view.fit(&b);
-                    }
-                } else {
-                    let (w, h) = (app.view.width, app.view.height);
-                    app.view.zoom_at(factor, w / 2.0, h / 2.0);
-                }
-                app.schedule_draw();
-            });
-        })?;
-    }
-
-    // Pan with the pointer, zoom with the wheel about the pointer, click a box to focus.
-    listen(&svg, "pointerdown", true, |e: web_sys::PointerEvent| {
-        if e.button() != 0 {
-            return;
-        }
-        with_app(|app| {
-            app.drag = Some((e.client_x() as f64, e.client_y() as f64, 0.0));
-            let _ = app.el.svg.set_pointer_capture(e.pointer_id());
-        });
-    })?;
-    listen(&svg, "pointermove", true, |e: web_sys::PointerEvent| {
-        with_app(|app| {
-            if let Some((x, y, moved)) = app.drag {
-                let (nx, ny) = (e.client_x() as f64, e.client_y() as f64);
-                app.view.pan_by_screen(nx - x, ny - y);
-                app.drag = Some((nx, ny, moved + (nx - x).abs() + (ny - y).abs()));
-                app.schedule_draw();
-            }
-        });
-    })?;
-    listen(&svg, "pointerup", true, |e: web_sys::PointerEvent| {
-        let clicked = with_app(|app| app.drag.take().is_some_and(|(_, _, moved)| moved < 4.0));
-        if clicked == Some(true) {
-            if let Some(k) = key_at(&e, "g.tbl") {
-                with_app(|app| app.focus_table(&k));
-            }
-        }
-    })?;
-    listen(&svg, "pointercancel", true, |_: web_sys::PointerEvent| {
-        with_app(|app| app.drag = None);
-    })?;
-    listen(&svg, "wheel", false, |e: web_sys::WheelEvent| {
-        e.prevent_default();
-        with_app(|app| {
-            let unit = match e.delta_mode() {
-                1 => 16.0,
-                2 => 400.0,
-                _ => 1.0,
-            };
-            let factor = (-e.delta_y() * unit * 0.0015).exp();
-            let r = app.el.svg.get_bounding_client_rect();
-            app.measure();
-            app.view.zoom_at(
-                factor,
-                e.client_x() as f64 - r.left(),
-                e.client_y() as f64 - r.top(),
-            );
-            app.schedule_draw();
-        });
-    })?;
-    listen(&win, "resize", true, |_: web_sys::Event| {
-        with_app(|app| {
-            app.measure();
-            app.schedule_draw();
-        });
-    })?;
-
-    // "Last refreshed" and the progress timer tick.
-    let tick = Closure::<dyn FnMut()>::new(|| {
-        with_app(|app| {
-            app.update_status();
-            if let Some(p) = &app.pending {
-                let secs = ((perf_now(&app.win) - p.started) / 1000.0).floor();
-                let text = if secs >= 2.0 {
-                    format!("{} {secs:.0} s", p.what)
-                } else {
-                    p.what.to_string()
-                };
-                app.el.progress_text.set_text_content(Some(&text));
-            }
-        });
-    });
-    win.set_interval_with_callback_and_timeout_and_arguments_0(
-        tick.as_ref().unchecked_ref(),
-        1000,
-    )?;
-    tick.forget();
-
-    // A deployment says where its API is in config.json next to the page ({"apiBase": URL}).
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(reply) = api::get("config.json").await {
-            if reply.status == 200 {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&reply.body) {
-                    if let Some(base) = v.get("apiBase").and_then(|b| b.as_str()) {
-                        with_app(|app| {
-                            if app.el.api_base.value().trim().is_empty() {
-                                app.el.api_base.set_value(base);
-                            }
-                        });
-                    }
-                }
-            }
-        }
-        if auto_load {
-            with_app(|app| app.load(Refresh::Cache));
-        }
-    });
-    Ok(())
 }

@@ -8,6 +8,7 @@
 
 use crate::layout::Rect;
 use crate::scene::{Scene, BADGE_W, HEADER_H, PAD, ROW_H};
+use crate::state::ChangeLine;
 use crate::view::{detail, Detail, View};
 use std::fmt::Write;
 
@@ -213,6 +214,50 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         tables: visible.len(),
     };
     (out, drawn)
+}
+
+/// The side list's items: `tables` (indexes into `scene`) in the order given, each with
+/// its drift mark, the selection, and its column count.
+pub fn table_list_html(scene: &Scene, tables: &[usize], selected: Option<usize>) -> String {
+    let mut html = String::with_capacity(tables.len() * 80);
+    for &i in tables {
+        let t = &scene.tables[i];
+        let mut class = String::new();
+        if let Some(m) = t.mark {
+            class.push_str(m.class());
+        }
+        if selected == Some(i) {
+            class.push_str(" selected");
+        }
+        let _ = write!(
+            html,
+            r#"<li class="{class}" data-key="{key}" title="{key}">{key}<span class="n">{n}</span></li>"#,
+            key = esc(&t.key),
+            n = t.rows.len(),
+        );
+    }
+    html
+}
+
+/// The "what changed" panel's items, each naming the table it focuses.
+pub fn change_list_html(lines: &[ChangeLine]) -> String {
+    let mut html = String::new();
+    for line in lines {
+        let _ = write!(
+            html,
+            r#"<li class="{mark}" data-table="{table}"><span class="what">{mark} {kind}</span> <code>{key}</code>{detail}</li>"#,
+            mark = line.mark.class(),
+            kind = line.kind,
+            table = esc(line.table.as_deref().unwrap_or("")),
+            key = esc(&line.key),
+            detail = if line.detail.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<div class="detail">{}</div>"#, esc(&line.detail))
+            },
+        );
+    }
+    html
 }
 
 /// A curve from the referencing side to the referenced side: out of the facing sides

@@ -326,6 +326,18 @@ impl Scene {
         hits.into_iter().map(|(_, i)| i).collect()
     }
 
+    /// What the side list shows for `query`: every table in natural key order when the
+    /// query is empty, else the [`Scene::search`] hits.
+    pub fn listed(&self, query: &str) -> Vec<usize> {
+        if query.trim().is_empty() {
+            let mut all: Vec<usize> = (0..self.tables.len()).collect();
+            all.sort_by(|&a, &b| natural_cmp(&self.tables[a].key, &self.tables[b].key));
+            all
+        } else {
+            self.search(query)
+        }
+    }
+
     /// Keys of the tables on screen that still exist (not removed-table ghosts): what a
     /// visible refresh asks the service to re-read.
     pub fn live_keys_in(&self, world: &Rect) -> Vec<String> {

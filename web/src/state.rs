@@ -98,6 +98,183 @@ impl Form {
     }
 }
 
+/// Who a form points at, without credentials: for telling one connection from another
+/// (the connection id, or the part of the URL after its last `@`, and the schemas).
+pub fn identity(form: &Form) -> String {
+    let target = if !form.connection_id.trim().is_empty() {
+        format!("id:{}", form.connection_id.trim())
+    } else {
+        let url = form.database_url.trim();
+        let host = url.rsplit('@').next().unwrap_or(url);
+        format!("url:{host}")
+    };
+    format!("{target}|{}", form.schema_list().join(","))
+}
+
+/// The form as remembered for the next visit: everything but the database URL.
+pub fn remembered_form(form: &Form) -> String {
+    json!({
+        "apiBase": form.api_base, "connectionId": form.connection_id, "schemas": form.schemas,
+    })
+    .to_string()
+}
+
+/// A remembered form read back (what [`remembered_form`] wrote); `None` when unreadable.
+/// An empty remembered schema list keeps the page's default.
+pub fn restore_form(saved: &str, into: &mut Form) -> Option<()> {
+    let v = serde_json::from_str::<Value>(saved).ok()?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    into.api_base = text("apiBase");
+    into.connection_id = text("connectionId");
+    if !text("schemas").is_empty() {
+        into.schemas = text("schemas");
+    }
+    Some(())
+}
+
+/// The API base a deployment's `config.json` names (`{"apiBase": URL}`), if any.
+pub fn configured_api_base(config: &str) -> Option<String> {
+    let v = serde_json::from_str::<Value>(config).ok()?;
+    Some(v.get("apiBase")?.as_str()?.to_string())
+}
+
+/// What the progress line says while a request of this kind runs.
+pub fn progress_text(refresh: Refresh) -> &'static str {
+    match refresh {
+        Refresh::Cache => "Loading the schema…",
+        Refresh::Force => "Reading the catalog…",
+        Refresh::Visible => "Re-reading the visible tables…",
+    }
+}
+
+/// The progress line after `elapsed_ms`: the seconds appear from the second second on.
+pub fn progress_line(what: &str, elapsed_ms: f64) -> String {
+    let secs = (elapsed_ms / 1000.0).floor();
+    if secs >= 2.0 {
+        format!("{what} {secs:.0} s")
+    } else {
+        what.to_string()
+    }
+}
+
+/// An answer that is not a snapshot, in words.
+pub fn unreadable_snapshot(detail: &str) -> String {
+    format!("The API's answer could not be read as a snapshot ({detail}).")
+}
+
+/// An answer that is not a diff, in words.
+pub fn unreadable_diff(detail: &str) -> String {
+    format!("the diff could not be read ({detail})")
+}
+
+/// The changes panel's summary while the diff is on its way (nothing when no drift).
+pub fn changes_pending(drifted: bool) -> &'static str {
+    if drifted {
+        "Loading the changes…"
+    } else {
+        ""
+    }
+}
+
+/// The changes panel's summary when the diff could not be loaded.
+pub fn changes_failed(detail: &str) -> String {
+    format!("The changes could not be loaded: {detail}")
+}
+
+/// Said after the summary when the diff was computed in the browser.
+pub const COMPARED_IN_BROWSER: &str = "compared in the browser with the snapshot shown before";
+
+/// The side list's count line: "12 tables", "3 of 12 tables match", or no match.
+pub fn table_count_line(live: usize, query: &str, hits: usize) -> String {
+    let q = query.trim();
+    if q.is_empty() {
+        format!("{live} tables")
+    } else if hits == 0 {
+        format!("No table matches “{q}”")
+    } else {
+        format!("{hits} of {live} tables match")
+    }
+}
+
+/// What the last snapshot answer said besides the snapshot, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Served {
+    pub last_refreshed_at: String,
+    pub source: String,
+    pub drifted: bool,
+    /// The saved snapshot's id (the diff's `to`), when the store saved it.
+    pub snapshot_id: Option<String>,
+    /// Said after the source: not saved, or how many visible tables were re-read.
+    pub note: Option<String>,
+}
+
+impl Served {
+    /// The status of `response`, without its snapshot.
+    pub fn of(response: &SnapshotResponse) -> Served {
+        Served {
+            last_refreshed_at: response.last_refreshed_at.clone(),
+            source: response.cache.source.clone(),
+            drifted: response.drift.changed_since_last,
+            snapshot_id: response
+                .persistence
+                .as_ref()
+                .filter(|p| p.saved)
+                .and_then(|p| p.snapshot_id.clone()),
+            note: persistence_note(response.persistence.as_ref())
+                .or_else(|| response.refresh.as_ref().and_then(refresh_note)),
+        }
+    }
+
+    /// "Last refreshed 2 minutes ago" at `now_ms`.
+    pub fn last_refreshed_line(&self, now_ms: f64) -> String {
+        let relative = match parse_time_ms(&self.last_refreshed_at) {
+            Some(t) => relative_time(now_ms, t),
+            None => self.last_refreshed_at.clone(),
+        };
+        format!("Last refreshed {relative}")
+    }
+
+    /// "from the memory cache · 3 visible tables re-read".
+    pub fn source_line(&self) -> String {
+        let mut line = format!("from the {}", source_label(&self.source));
+        if let Some(n) = &self.note {
+            line.push_str(" · ");
+            line.push_str(n);
+        }
+        line
+    }
+}
+
+/// Why a snapshot was not saved, when it was not.
+pub fn persistence_note(p: Option<&Persistence>) -> Option<String> {
+    let p = p?;
+    if p.store == "none" {
+        return Some("not saved (the service runs memory-only)".into());
+    }
+    if !p.saved {
+        return Some(match &p.error {
+            Some(e) => format!("not saved: {e}"),
+            None => "not saved".into(),
+        });
+    }
+    None
+}
+
+/// What a refresh did, when worth saying: the service's note, or the visible tables re-read.
+pub fn refresh_note(r: &RefreshInfo) -> Option<String> {
+    if let Some(n) = &r.note {
+        return Some(n.clone());
+    }
+    match (&r.refreshed_tables, r.performed.as_str()) {
+        (Some(t), "visible") => Some(format!(
+            "{} visible table{} re-read",
+            t.len(),
+            if t.len() == 1 { "" } else { "s" }
+        )),
+        _ => None,
+    }
+}
+
 /// `POST .../snapshot`'s answer, as far as the app reads it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -138,3 +138,43 @@ fn escaping_covers_markup_characters() {
         "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
     );
 }
+
+#[test]
+fn the_side_list_marks_and_selects_and_escapes() {
+    let scene = scene_with_marks();
+    let all = scene.listed("");
+    assert_eq!(all.len(), scene.tables.len());
+    let orders = scene.find("public.orders");
+    let html = table_list_html(&scene, &all, orders);
+    assert_eq!(html.matches("<li").count(), scene.tables.len());
+    assert!(html.contains(r#"<li class="changed selected" data-key="public.orders""#));
+    assert!(html.contains(r#"data-key="public.&quot;Order Items&quot;""#));
+    let hits = scene.listed("cust");
+    assert!(!hits.is_empty() && hits.len() < all.len());
+}
+
+#[test]
+fn change_lines_become_clickable_items() {
+    let lines = vec![
+        ChangeLine {
+            mark: crate::state::Mark::Added,
+            kind: "column",
+            key: "public.orders.<note>".into(),
+            table: Some("public.orders".into()),
+            detail: String::new(),
+        },
+        ChangeLine {
+            mark: crate::state::Mark::Changed,
+            kind: "enum",
+            key: "public.mood".into(),
+            table: None,
+            detail: "labels: a → b".into(),
+        },
+    ];
+    let html = change_list_html(&lines);
+    assert!(html.contains(
+        r#"<li class="added" data-table="public.orders"><span class="what">added column</span> <code>public.orders.&lt;note&gt;</code></li>"#
+    ));
+    assert!(html.contains(r#"<li class="changed" data-table=""#));
+    assert!(html.contains(r#"<div class="detail">labels: a → b</div>"#));
+}

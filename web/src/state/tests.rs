@@ -214,3 +214,130 @@ fn change_lines_say_what_changed() {
     assert!(summary.starts_with("2 tables, "), "{summary}");
     assert!(summary.contains("1 relationship"), "{summary}");
 }
+
+#[test]
+fn identity_tells_connections_apart_without_credentials() {
+    let f = form();
+    let who = identity(&f);
+    assert_eq!(who, "url:db/x|public,crm");
+    assert!(!who.contains("secret"), "no password in an identity");
+    let by_id = Form {
+        connection_id: " demo ".into(),
+        ..f.clone()
+    };
+    assert_eq!(identity(&by_id), "id:demo|public,crm");
+    let other_schemas = Form {
+        schemas: "public".into(),
+        ..f
+    };
+    assert_ne!(identity(&other_schemas), who);
+}
+
+#[test]
+fn the_remembered_form_never_holds_the_database_url() {
+    let f = Form {
+        connection_id: "demo".into(),
+        ..form()
+    };
+    let saved = remembered_form(&f);
+    assert!(!saved.contains("secret") && !saved.contains("postgres://"));
+    let mut back = Form {
+        schemas: "public".into(),
+        ..Form::default()
+    };
+    restore_form(&saved, &mut back).unwrap();
+    assert_eq!(
+        (back.api_base.as_str(), back.connection_id.as_str()),
+        ("https://api.example.com/", "demo")
+    );
+    assert_eq!(back.schemas, "public, crm  public");
+    assert!(back.database_url.is_empty());
+    // An empty remembered schema list keeps the page's default; garbage changes nothing.
+    let mut keep = Form {
+        schemas: "public".into(),
+        ..Form::default()
+    };
+    restore_form(r#"{"schemas": ""}"#, &mut keep).unwrap();
+    assert_eq!(keep.schemas, "public");
+    assert!(restore_form("not json", &mut keep).is_none());
+    assert_eq!(
+        configured_api_base(r#"{"apiBase": "https://api.example.com"}"#).as_deref(),
+        Some("https://api.example.com")
+    );
+    assert_eq!(configured_api_base("{}"), None);
+}
+
+#[test]
+fn progress_says_what_runs_and_for_how_long() {
+    assert_eq!(progress_text(Refresh::Cache), "Loading the schema…");
+    assert_eq!(progress_text(Refresh::Force), "Reading the catalog…");
+    assert_eq!(
+        progress_text(Refresh::Visible),
+        "Re-reading the visible tables…"
+    );
+    assert_eq!(
+        progress_line("Reading the catalog…", 1_900.0),
+        "Reading the catalog…"
+    );
+    assert_eq!(
+        progress_line("Reading the catalog…", 12_400.0),
+        "Reading the catalog… 12 s"
+    );
+}
+
+#[test]
+fn the_table_count_line_reads_naturally() {
+    assert_eq!(table_count_line(12, "", 12), "12 tables");
+    assert_eq!(table_count_line(12, " cust ", 3), "3 of 12 tables match");
+    assert_eq!(table_count_line(12, " zzz ", 0), "No table matches “zzz”");
+}
+
+fn response(json: serde_json::Value) -> SnapshotResponse {
+    serde_json::from_value(json).unwrap()
+}
+
+#[test]
+fn the_status_bar_names_the_source_and_what_the_refresh_did() {
+    let base = serde_json::json!({
+        "snapshot": serde_json::to_value(shop()).unwrap(),
+        "cache": {"hit": false, "source": "fresh"},
+        "lastRefreshedAt": "2026-11-24T09:00:00.000Z",
+        "drift": {"changedSinceLast": true},
+        "persistence": {"store": "postgres", "saved": true, "snapshotId": "s-1"},
+    });
+    let served = Served::of(&response(base.clone()));
+    assert!(served.drifted);
+    assert_eq!(served.snapshot_id.as_deref(), Some("s-1"));
+    assert_eq!(served.source_line(), "from the fresh catalog read");
+    let t = parse_time_ms("2026-11-24T09:00:00.000Z").unwrap();
+    assert_eq!(
+        served.last_refreshed_line(t + 120_000.0),
+        "Last refreshed 2 minutes ago"
+    );
+
+    let mut visible = base.clone();
+    visible["cache"]["source"] = "db".into();
+    visible["refresh"] =
+        serde_json::json!({"performed": "visible", "refreshedTables": ["public.orders"]});
+    assert_eq!(
+        Served::of(&response(visible)).source_line(),
+        "from the snapshot store · 1 visible table re-read"
+    );
+
+    let mut memory_only = base.clone();
+    memory_only["persistence"] = serde_json::json!({"store": "none", "saved": false});
+    let s = Served::of(&response(memory_only));
+    assert_eq!(s.snapshot_id, None);
+    assert_eq!(
+        s.source_line(),
+        "from the fresh catalog read · not saved (the service runs memory-only)"
+    );
+
+    let mut failed = base;
+    failed["persistence"] =
+        serde_json::json!({"store": "postgres", "saved": false, "error": "store timed out"});
+    assert_eq!(
+        Served::of(&response(failed)).note.as_deref(),
+        Some("not saved: store timed out")
+    );
+}

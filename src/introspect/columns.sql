@@ -3,21 +3,23 @@
 --
 -- $1 oid[]: the visible relations (from tables.sql).
 --
--- Returns one row per live user column (attnum > 0, not dropped) of those relations:
---   attrelid, attnum (the caller numbers live columns 1.. in attnum order, since attnum
+-- Returns one row per live user column (attnum > 0, not dropped) of those relations, read
+-- by column name (the aliases below are the contract with raw.rs):
+--   relid, attnum (the caller numbers live columns 1.. in attnum order, since attnum
 --   keeps the gaps of dropped columns), name (quote_ident), data_type (format_type),
 --   nullable, expr (the pg_attrdef expression: the default, or the generation expression
---   when attgenerated <> ''), attidentity and attgenerated ("char", 0 when none),
+--   when attgenerated <> ''), identity and generated (attidentity, attgenerated:
+--   "char", 0 when none),
 --   collation (only when it differs from the type's: quote_ident(schema) || '.' ||
 --   quote_ident(name), the database default collation as "default"), comment.
-SELECT a.attrelid,
-       a.attnum,
+SELECT a.attrelid AS relid,
+       a.attnum AS attnum,
        quote_ident(a.attname) AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type,
        NOT a.attnotnull AS nullable,
        pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS expr,
-       a.attidentity,
-       a.attgenerated,
+       a.attidentity AS identity,
+       a.attgenerated AS generated,
        CASE
          WHEN co.oid IS NULL THEN NULL
          WHEN co.oid = 100 THEN '"default"'

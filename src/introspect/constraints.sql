@@ -4,19 +4,19 @@
 -- $1 oid[]: the visible relations (from tables.sql).
 --
 -- Returns one row per primary key, unique, check and exclusion constraint of those
--- relations:
---   conrelid, name (quote_ident), contype ("char"), attnums (conkey in order, NULL or
+-- relations, read by column name (the aliases below are the contract with raw.rs):
+--   relid, name (quote_ident), contype ("char"), attnums (conkey in order, NULL or
 --   empty when none, 0 for an expression element of an exclusion constraint; the caller
 --   resolves names from columns.sql), definition (pg_get_constraintdef), deferrable,
---   initially deferred, validated.
-SELECT con.conrelid,
+--   initially_deferred, validated.
+SELECT con.conrelid AS relid,
        quote_ident(con.conname) AS name,
-       con.contype,
+       con.contype AS contype,
        con.conkey AS attnums,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
-       con.condeferrable,
-       con.condeferred,
-       con.convalidated
+       con.condeferrable AS deferrable,
+       con.condeferred AS initially_deferred,
+       con.convalidated AS validated
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid
 WHERE con.contype IN ('p', 'u', 'c', 'x')

@@ -3,7 +3,7 @@
 -- $1 text[]: schema names.
 --
 -- Returns one row per enum type in the schemas $1 that no extension owns (pg_depend
--- deptype 'e' on the type): schema, name (quote_ident each), labels ordered by
+-- deptype 'e' on the type), read by column name: schema, name (quote_ident each), labels ordered by
 -- enumsortorder. A visible-tables read returns every enum of the schemas too.
 SELECT quote_ident(n.nspname) AS schema,
        quote_ident(t.typname) AS name,

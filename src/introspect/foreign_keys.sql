@@ -6,23 +6,25 @@
 -- Returns one row per foreign key declared on a relation of $1 that touches a visible
 -- relation on either side (so every foreign key of the schemas in a full read). Leaves out
 -- the copies PostgreSQL makes of a partitioned table's foreign key for each partition, on
--- the referencing and on the referenced side (conparentid <> 0).
---   conrelid, confrelid, name (quote_ident), conkey, confkey (pairwise, in constraint
+-- the referencing and on the referenced side (conparentid <> 0). Read by column name (the
+-- aliases below are the contract with raw.rs):
+--   relid, ref_relid, name (quote_ident), attnums, ref_attnums (conkey, confkey: pairwise, in constraint
 --   order), from_names / to_names (the same columns as quote_ident names, resolved here
 --   with unnest ... WITH ORDINALITY only for a side that is not visible; NULL for a
 --   visible side, whose names the caller has from columns.sql), to_table (key of the
---   referenced table, which may lie outside the schemas read), confdeltype, confupdtype,
---   confmatchtype ("char"), deferrable, initially deferred, validated, definition
+--   referenced table, which may lie outside the schemas read), on_delete, on_update,
+--   match_type (confdeltype, confupdtype, confmatchtype: "char"), deferrable,
+--   initially_deferred, validated, definition
 --   (pg_get_constraintdef), and one_to_one for a referencing table that is not visible
 --   (NULL otherwise; the caller computes it from indexes.sql): whether the referencing
 --   columns, as a set, are exactly the key columns of a valid, non-partial,
 --   non-expression unique index of the referencing table (which covers its primary key
 --   and unique constraints). indkey is an int2vector, whose subscripts start at 0.
-SELECT con.conrelid,
-       con.confrelid,
+SELECT con.conrelid AS relid,
+       con.confrelid AS ref_relid,
        quote_ident(con.conname) AS name,
-       con.conkey,
-       con.confkey,
+       con.conkey AS attnums,
+       con.confkey AS ref_attnums,
        CASE WHEN fv.oid IS NULL THEN ARRAY(
          SELECT quote_ident(a.attname)
          FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
@@ -34,12 +36,12 @@ SELECT con.conrelid,
          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
          ORDER BY k.ord) END AS to_names,
        quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) AS to_table,
-       con.confdeltype,
-       con.confupdtype,
-       con.confmatchtype,
-       con.condeferrable,
-       con.condeferred,
-       con.convalidated,
+       con.confdeltype AS on_delete,
+       con.confupdtype AS on_update,
+       con.confmatchtype AS match_type,
+       con.condeferrable AS deferrable,
+       con.condeferred AS initially_deferred,
+       con.convalidated AS validated,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
        CASE WHEN fv.oid IS NULL THEN EXISTS (
          SELECT 1 FROM pg_catalog.pg_index ui

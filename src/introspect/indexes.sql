@@ -2,19 +2,20 @@
 --
 -- $1 oid[]: the visible relations (from tables.sql).
 --
--- Returns one row per index of those relations:
---   indrelid, name (quote_ident), definition (pg_get_indexdef), unique, primary, valid,
+-- Returns one row per index of those relations, read by column name (the aliases below
+-- are the contract with raw.rs):
+--   relid, name (quote_ident), definition (pg_get_indexdef), unique, primary, valid,
 --   method (access method name), nkeyatts, attnums (indkey: key columns then INCLUDE
 --   columns; 0 for an expression element; the caller resolves names from columns.sql),
 --   predicate (pg_get_expr(indpred)), has_expressions.
-SELECT i.indrelid,
+SELECT i.indrelid AS relid,
        quote_ident(ic.relname) AS name,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
-       i.indisunique,
-       i.indisprimary,
-       i.indisvalid,
+       i.indisunique AS "unique",
+       i.indisprimary AS "primary",
+       i.indisvalid AS valid,
        am.amname::text AS method,
-       i.indnkeyatts,
+       i.indnkeyatts AS nkeyatts,
        i.indkey::int2[] AS attnums,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS predicate,
        i.indexprs IS NOT NULL AS has_expressions

@@ -24,8 +24,8 @@ use std::time::Duration;
 pub use assemble::{assemble, assemble_json};
 pub use connect::{connect, connect_pinned};
 pub use raw::{
-    read_raw, RawCatalog, RawColumn, RawConstraint, RawEnum, RawForeignKey, RawIndex, RawRelation,
-    QUERY_COUNT,
+    read_raw, read_raw_with, CatalogQueries, RawCatalog, RawColumn, RawConstraint, RawEnum,
+    RawForeignKey, RawIndex, RawRelation, QUERY_COUNT,
 };
 
 /// Counts full or partial catalog reads started in this process (exposed on /healthz,

@@ -3,7 +3,8 @@
 -- $1 text[]: schema names; $2 text[]: table keys of a visible-tables read, or NULL;
 -- $3 int8, $4 int8: the read budget (most relations, most columns).
 --
--- Returns one row: server_version, server_version_num, missing_schemas (the names of $1
+-- Returns one row, read by column name (the aliases are the contract with raw.rs):
+-- server_version, server_version_num, missing_schemas (the names of $1
 -- that no schema has, in the order given), and the read's size before it is read, to be
 -- checked against the budget before the column, index and constraint queries are sent:
 --   relation_count: the relations tables.sql returns (relkind r, p, v, m, f in the

@@ -26,23 +26,63 @@
 //! catalog. Names are still resolved in SQL (`unnest ... WITH ORDINALITY`) for a foreign
 //! key side whose columns this read does not return.
 //!
+//! Rows are decoded by column name: the `AS name` aliases in the `.sql` files are the
+//! contract with the decoders here ([`CatalogQueries`]).
+//!
 //! OIDs appear in these rows only to join them; they never reach a snapshot key.
 
 use super::connect::describe;
 use super::{millis, IntrospectError, TargetOptions};
 use futures::TryStreamExt;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Row};
 
-const PROBE_SQL: &str = include_str!("probe.sql");
-const TABLES_SQL: &str = include_str!("tables.sql");
-const ENUMS_SQL: &str = include_str!("enums.sql");
-const COLUMNS_SQL: &str = include_str!("columns.sql");
-const INDEXES_SQL: &str = include_str!("indexes.sql");
-const CONSTRAINTS_SQL: &str = include_str!("constraints.sql");
-const FOREIGN_KEYS_SQL: &str = include_str!("foreign_keys.sql");
+/// The text of each catalog query a read runs, one `.sql` file per concern.
+///
+/// Rows are decoded by column name: the `AS name` aliases of each file are its contract
+/// with the decoders below, so reordering a `SELECT` list (or adding a column) cannot
+/// shift a value into the wrong field; a column that is missing fails the read naming it.
+/// [`CatalogQueries::STANDARD`] is what the service runs; [`read_raw_with`] takes other
+/// texts so a test can run the same read with each `SELECT` rewritten and prove it.
+#[derive(Debug, Clone)]
+pub struct CatalogQueries {
+    pub probe: Cow<'static, str>,
+    pub tables: Cow<'static, str>,
+    pub enums: Cow<'static, str>,
+    pub columns: Cow<'static, str>,
+    pub indexes: Cow<'static, str>,
+    pub constraints: Cow<'static, str>,
+    pub foreign_keys: Cow<'static, str>,
+}
+
+impl CatalogQueries {
+    /// The `.sql` files beside this module.
+    pub const STANDARD: CatalogQueries = CatalogQueries {
+        probe: Cow::Borrowed(include_str!("probe.sql")),
+        tables: Cow::Borrowed(include_str!("tables.sql")),
+        enums: Cow::Borrowed(include_str!("enums.sql")),
+        columns: Cow::Borrowed(include_str!("columns.sql")),
+        indexes: Cow::Borrowed(include_str!("indexes.sql")),
+        constraints: Cow::Borrowed(include_str!("constraints.sql")),
+        foreign_keys: Cow::Borrowed(include_str!("foreign_keys.sql")),
+    };
+
+    /// Every query text, mutably (for tests that rewrite them).
+    pub fn texts_mut(&mut self) -> [&mut Cow<'static, str>; QUERY_COUNT] {
+        [
+            &mut self.probe,
+            &mut self.tables,
+            &mut self.enums,
+            &mut self.columns,
+            &mut self.indexes,
+            &mut self.constraints,
+            &mut self.foreign_keys,
+        ]
+    }
+}
 
 /// The number of catalog queries one read runs (besides BEGIN/SET and COMMIT).
 pub const QUERY_COUNT: usize = 7;
@@ -192,8 +232,21 @@ pub async fn read_raw(
     tables: Option<&[String]>,
     opts: &TargetOptions,
 ) -> Result<RawCatalog, IntrospectError> {
+    read_raw_with(client, &CatalogQueries::STANDARD, schemas, tables, opts).await
+}
+
+/// [`read_raw`] with the given query texts instead of [`CatalogQueries::STANDARD`]. Each
+/// text must return the columns its file declares, by name, in any order.
+pub async fn read_raw_with(
+    client: &mut Client,
+    queries: &CatalogQueries,
+    schemas: &[String],
+    tables: Option<&[String]>,
+    opts: &TargetOptions,
+) -> Result<RawCatalog, IntrospectError> {
     let limit = opts.statement_timeout + opts.connect_timeout;
-    match tokio::time::timeout(limit, read_in_transaction(client, schemas, tables, opts)).await {
+    let read = read_in_transaction(client, queries, schemas, tables, opts);
+    match tokio::time::timeout(limit, read).await {
         Ok(result) => result,
         Err(_) => Err(IntrospectError::Timeout(millis(limit))),
     }
@@ -201,11 +254,12 @@ pub async fn read_raw(
 
 async fn read_in_transaction(
     client: &Client,
+    queries: &CatalogQueries,
     schemas: &[String],
     tables: Option<&[String]>,
     opts: &TargetOptions,
 ) -> Result<RawCatalog, IntrospectError> {
-    let result = read_queries(client, schemas, tables, opts).await;
+    let result = read_queries(client, queries, schemas, tables, opts).await;
     if result.is_err() {
         // Best effort: the transaction may still be open (an error in the first round
         // trip). Harmless when it is not.
@@ -216,6 +270,7 @@ async fn read_in_transaction(
 
 async fn read_queries(
     client: &Client,
+    queries: &CatalogQueries,
     schemas: &[String],
     tables: Option<&[String]>,
     opts: &TargetOptions,
@@ -254,7 +309,7 @@ async fn read_queries(
         async { client.batch_execute(&begin).await.map_err(err) },
         fetch(
             client,
-            PROBE_SQL,
+            &queries.probe,
             &by_schemas_tables_budget,
             1,
             decode_probe,
@@ -262,13 +317,13 @@ async fn read_queries(
         ),
         fetch(
             client,
-            TABLES_SQL,
+            &queries.tables,
             &by_schemas_tables_limit,
             256,
             decode_relation,
             opts
         ),
-        fetch(client, ENUMS_SQL, &by_schemas, 16, decode_enum, opts),
+        fetch(client, &queries.enums, &by_schemas, 16, decode_enum, opts),
     )?;
     let Some(probe) = probe.into_iter().next() else {
         return Err(IntrospectError::Query(
@@ -303,7 +358,7 @@ async fn read_queries(
     let (columns, indexes, constraints, foreign_keys, _) = futures::try_join!(
         fetch(
             client,
-            COLUMNS_SQL,
+            &queries.columns,
             &by_visible,
             visible.len() * 8,
             decode_column,
@@ -311,7 +366,7 @@ async fn read_queries(
         ),
         fetch(
             client,
-            INDEXES_SQL,
+            &queries.indexes,
             &by_visible,
             visible.len() * 2,
             decode_index,
@@ -319,7 +374,7 @@ async fn read_queries(
         ),
         fetch(
             client,
-            CONSTRAINTS_SQL,
+            &queries.constraints,
             &by_visible,
             visible.len() * 2,
             decode_constraint,
@@ -327,7 +382,7 @@ async fn read_queries(
         ),
         fetch(
             client,
-            FOREIGN_KEYS_SQL,
+            &queries.foreign_keys,
             &by_all_visible,
             visible.len(),
             decode_foreign_key,
@@ -397,13 +452,14 @@ fn map_error(e: tokio_postgres::Error, opts: &TargetOptions) -> IntrospectError 
     }
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T, tokio_postgres::Error> {
-    row.try_get(idx)
+/// The value of the column named `name` (its `AS` alias in the query file).
+fn get<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T, tokio_postgres::Error> {
+    row.try_get(name)
 }
 
 /// A `"char"` catalog code as a byte (0 for none).
-fn code(row: &Row, idx: usize) -> Result<u8, tokio_postgres::Error> {
-    Ok(get::<i8>(row, idx)? as u8)
+fn code(row: &Row, name: &str) -> Result<u8, tokio_postgres::Error> {
+    Ok(get::<i8>(row, name)? as u8)
 }
 
 /// The row of `probe.sql`.
@@ -417,100 +473,100 @@ struct Probe {
 
 fn decode_probe(row: &Row) -> Result<Probe, tokio_postgres::Error> {
     Ok(Probe {
-        server_version: get(row, 0)?,
-        server_version_num: get(row, 1)?,
-        missing_schemas: get(row, 2)?,
-        relation_count: get::<i64>(row, 3)?.max(0) as u64,
-        column_count: get::<i64>(row, 4)?.max(0) as u64,
+        server_version: get(row, "server_version")?,
+        server_version_num: get(row, "server_version_num")?,
+        missing_schemas: get(row, "missing_schemas")?,
+        relation_count: get::<i64>(row, "relation_count")?.max(0) as u64,
+        column_count: get::<i64>(row, "column_count")?.max(0) as u64,
     })
 }
 
 fn decode_relation(row: &Row) -> Result<RawRelation, tokio_postgres::Error> {
     Ok(RawRelation {
-        oid: get(row, 0)?,
-        schema: get(row, 1)?,
-        name: get(row, 2)?,
-        visible: get(row, 3)?,
-        relkind: code(row, 4)?,
-        comment: get(row, 5)?,
-        row_estimate: get(row, 6)?,
-        partition_of: get(row, 7)?,
-        partition_bound: get(row, 8)?,
-        partition_key: get(row, 9)?,
-        partitions: get(row, 10)?,
-        view_definition: get(row, 11)?,
+        oid: get(row, "oid")?,
+        schema: get(row, "schema")?,
+        name: get(row, "name")?,
+        visible: get(row, "visible")?,
+        relkind: code(row, "relkind")?,
+        comment: get(row, "comment")?,
+        row_estimate: get(row, "row_estimate")?,
+        partition_of: get(row, "partition_of")?,
+        partition_bound: get(row, "partition_bound")?,
+        partition_key: get(row, "partition_key")?,
+        partitions: get(row, "partitions")?,
+        view_definition: get(row, "view_definition")?,
     })
 }
 
 fn decode_column(row: &Row) -> Result<RawColumn, tokio_postgres::Error> {
     Ok(RawColumn {
-        relid: get(row, 0)?,
-        attnum: get(row, 1)?,
-        name: get(row, 2)?,
-        data_type: get(row, 3)?,
-        nullable: get(row, 4)?,
-        expr: get(row, 5)?,
-        identity: code(row, 6)?,
-        generated: code(row, 7)?,
-        collation: get(row, 8)?,
-        comment: get(row, 9)?,
+        relid: get(row, "relid")?,
+        attnum: get(row, "attnum")?,
+        name: get(row, "name")?,
+        data_type: get(row, "data_type")?,
+        nullable: get(row, "nullable")?,
+        expr: get(row, "expr")?,
+        identity: code(row, "identity")?,
+        generated: code(row, "generated")?,
+        collation: get(row, "collation")?,
+        comment: get(row, "comment")?,
     })
 }
 
 fn decode_index(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
     Ok(RawIndex {
-        relid: get(row, 0)?,
-        name: get(row, 1)?,
-        definition: get(row, 2)?,
-        unique: get(row, 3)?,
-        primary: get(row, 4)?,
-        valid: get(row, 5)?,
-        method: get(row, 6)?,
-        nkeyatts: get(row, 7)?,
-        attnums: get(row, 8)?,
-        predicate: get(row, 9)?,
-        has_expressions: get(row, 10)?,
+        relid: get(row, "relid")?,
+        name: get(row, "name")?,
+        definition: get(row, "definition")?,
+        unique: get(row, "unique")?,
+        primary: get(row, "primary")?,
+        valid: get(row, "valid")?,
+        method: get(row, "method")?,
+        nkeyatts: get(row, "nkeyatts")?,
+        attnums: get(row, "attnums")?,
+        predicate: get(row, "predicate")?,
+        has_expressions: get(row, "has_expressions")?,
     })
 }
 
 fn decode_constraint(row: &Row) -> Result<RawConstraint, tokio_postgres::Error> {
     Ok(RawConstraint {
-        relid: get(row, 0)?,
-        name: get(row, 1)?,
-        contype: code(row, 2)?,
-        attnums: get::<Option<Vec<i16>>>(row, 3)?.unwrap_or_default(),
-        definition: get(row, 4)?,
-        deferrable: get(row, 5)?,
-        initially_deferred: get(row, 6)?,
-        validated: get(row, 7)?,
+        relid: get(row, "relid")?,
+        name: get(row, "name")?,
+        contype: code(row, "contype")?,
+        attnums: get::<Option<Vec<i16>>>(row, "attnums")?.unwrap_or_default(),
+        definition: get(row, "definition")?,
+        deferrable: get(row, "deferrable")?,
+        initially_deferred: get(row, "initially_deferred")?,
+        validated: get(row, "validated")?,
     })
 }
 
 fn decode_foreign_key(row: &Row) -> Result<RawForeignKey, tokio_postgres::Error> {
     Ok(RawForeignKey {
-        relid: get(row, 0)?,
-        ref_relid: get(row, 1)?,
-        name: get(row, 2)?,
-        attnums: get(row, 3)?,
-        ref_attnums: get(row, 4)?,
-        from_names: get(row, 5)?,
-        to_names: get(row, 6)?,
-        to_table: get(row, 7)?,
-        on_delete: code(row, 8)?,
-        on_update: code(row, 9)?,
-        match_type: code(row, 10)?,
-        deferrable: get(row, 11)?,
-        initially_deferred: get(row, 12)?,
-        validated: get(row, 13)?,
-        definition: get(row, 14)?,
-        one_to_one: get(row, 15)?,
+        relid: get(row, "relid")?,
+        ref_relid: get(row, "ref_relid")?,
+        name: get(row, "name")?,
+        attnums: get(row, "attnums")?,
+        ref_attnums: get(row, "ref_attnums")?,
+        from_names: get(row, "from_names")?,
+        to_names: get(row, "to_names")?,
+        to_table: get(row, "to_table")?,
+        on_delete: code(row, "on_delete")?,
+        on_update: code(row, "on_update")?,
+        match_type: code(row, "match_type")?,
+        deferrable: get(row, "deferrable")?,
+        initially_deferred: get(row, "initially_deferred")?,
+        validated: get(row, "validated")?,
+        definition: get(row, "definition")?,
+        one_to_one: get(row, "one_to_one")?,
     })
 }
 
 fn decode_enum(row: &Row) -> Result<RawEnum, tokio_postgres::Error> {
     Ok(RawEnum {
-        schema: get(row, 0)?,
-        name: get(row, 1)?,
-        labels: get(row, 2)?,
+        schema: get(row, "schema")?,
+        name: get(row, "name")?,
+        labels: get(row, "labels")?,
     })
 }

@@ -12,18 +12,19 @@
 -- out extension-owned ones (pg_depend deptype 'e'). `visible` is true for all of them when
 -- $2 is NULL, else only for those whose key quote_ident(schema) || '.' ||
 -- quote_ident(name) is in $2; the other columns are filled for visible relations only
--- (the rest are returned so the foreign-key query knows every relation of the schemas):
+-- (the rest are returned so the foreign-key query knows every relation of the schemas).
+-- Read by column name (the aliases below are the contract with raw.rs):
 --   oid, schema, name (quote_ident), visible, relkind ("char"), comment,
 --   row_estimate (float4, NULL when never analyzed, always NULL for views),
 --   partition_of (parent's key), partition_bound, partition_key (of a partitioned table),
 --   partitions (keys of its direct partitions, unsorted), view_definition.
 -- Expressions are deparsed under the caller's empty search_path, so names in them are
 -- schema-qualified.
-SELECT c.oid,
+SELECT c.oid AS oid,
        quote_ident(n.nspname) AS schema,
        quote_ident(c.relname) AS name,
-       v.visible,
-       c.relkind,
+       v.visible AS visible,
+       c.relkind AS relkind,
        CASE WHEN v.visible THEN d.description END AS comment,
        CASE
          WHEN NOT v.visible OR c.relkind = 'v' OR c.reltuples < 0 THEN NULL

@@ -31,8 +31,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-const SUMMARY_COLUMNS: &str = "id::text, \
-    to_char(captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+const SUMMARY_COLUMNS: &str = "id::text AS id, \
+    to_char(captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS captured_at, \
     signature, deep_signature, table_count";
 
 #[derive(Debug, Clone)]
@@ -151,16 +151,16 @@ macro_rules! with_client {
 
 fn summary(row: &Row) -> Result<SnapshotSummary, tokio_postgres::Error> {
     Ok(SnapshotSummary {
-        id: row.try_get(0)?,
-        captured_at: row.try_get(1)?,
-        signature: row.try_get(2)?,
-        deep_signature: row.try_get(3)?,
-        table_count: row.try_get::<_, i32>(4)?.max(0) as usize,
+        id: row.try_get("id")?,
+        captured_at: row.try_get("captured_at")?,
+        signature: row.try_get("signature")?,
+        deep_signature: row.try_get("deep_signature")?,
+        table_count: row.try_get::<_, i32>("table_count")?.max(0) as usize,
     })
 }
 
 fn stored(row: &Row) -> Result<StoredSnapshot, tokio_postgres::Error> {
-    let json: String = row.try_get(5)?;
+    let json: String = row.try_get("snapshot")?;
     Ok(StoredSnapshot {
         summary: summary(row)?,
         json: Bytes::from(json),
@@ -207,7 +207,7 @@ impl SnapshotStore for PostgresStore {
 
     async fn load_latest(&self, key: &StoreKey) -> Result<Option<StoredSnapshot>, StoreError> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, snapshot::text FROM catalog_snapshots \
+            "SELECT {SUMMARY_COLUMNS}, snapshot::text AS snapshot FROM catalog_snapshots \
              WHERE connection_key = $1 AND schemas_key = $2 \
              ORDER BY captured_at DESC, id DESC LIMIT 1"
         );
@@ -229,7 +229,7 @@ impl SnapshotStore for PostgresStore {
             return Ok(None);
         };
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, snapshot::text FROM catalog_snapshots \
+            "SELECT {SUMMARY_COLUMNS}, snapshot::text AS snapshot FROM catalog_snapshots \
              WHERE connection_key = $1 AND schemas_key = $2 AND id = $3"
         );
         let row = with_client!(self, |c| {
@@ -273,7 +273,7 @@ impl SnapshotStore for PostgresStore {
                     "INSERT INTO catalog_snapshots (connection_key, schemas_key, workspace_id,
                          captured_at, signature, deep_signature, table_count, snapshot)
                      VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6, $7, $8::text::json)
-                     RETURNING id::text",
+                     RETURNING id::text AS id",
                     &[
                         &key.connection_key,
                         &key.schemas_key,
@@ -295,7 +295,7 @@ impl SnapshotStore for PostgresStore {
             )
             .await?;
             tx.commit().await?;
-            row.try_get::<_, String>(0)
+            row.try_get::<_, String>("id")
         })
     }
 

@@ -348,3 +348,42 @@ async fn the_demo_schema_loads_and_reads() {
         vec!["pending", "paid", "shipped", "cancelled"]
     );
 }
+
+/// Rows are decoded by column name: the same read with every query's SELECT list reversed
+/// (each query wrapped as `SELECT <its columns, last first> FROM (<query>) AS q`) gives
+/// the same snapshot. With decoding by position this read fails on the first row.
+#[tokio::test]
+async fn a_reordered_select_still_decodes() {
+    let db = mixed_db("reorder").await;
+    let schemas: Vec<String> = vec!["public".into(), "Sales".into()];
+    let mut client = introspect::connect(&db.url, &opts())
+        .await
+        .expect("connect");
+    let mut reordered = introspect::CatalogQueries::STANDARD;
+    for text in reordered.texts_mut() {
+        // Every parameter of the query files carries a cast, so prepare needs no types.
+        let statement = client.prepare(text).await.expect("prepare a catalog query");
+        let names: Vec<String> = statement
+            .columns()
+            .iter()
+            .rev()
+            .map(|c| format!("q.\"{}\"", c.name()))
+            .collect();
+        assert!(names.len() > 1, "{text}");
+        *text = format!("SELECT {} FROM (\n{text}\n) AS q", names.join(", ")).into();
+    }
+    let standard = introspect::read_raw(&mut client, &schemas, None, &opts())
+        .await
+        .expect("read");
+    let shuffled = introspect::read_raw_with(&mut client, &reordered, &schemas, None, &opts())
+        .await
+        .expect("a reordered read decodes");
+    let at = "2026-01-01T00:00:00.000Z".to_string();
+    let standard = introspect::assemble(standard, &schemas, at.clone());
+    let shuffled = introspect::assemble(shuffled, &schemas, at);
+    assert!(standard.tables.len() > 5 && !standard.relationships.is_empty());
+    assert_eq!(
+        serde_json::to_value(&shuffled).unwrap(),
+        serde_json::to_value(&standard).unwrap()
+    );
+}

@@ -49,6 +49,7 @@ try {
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
   });
+  const cls = async (sel) => (await page.getAttribute(sel, "class")) || "";
   const loads = async (n, timeout = 30000) =>
     page.waitForSelector(`html[data-loads="${n}"][data-state="idle"]`, { timeout, state: "attached" });
 
@@ -88,6 +89,52 @@ try {
   check(!url.includes("postgres") && !(await page.evaluate(() => JSON.stringify(localStorage))).includes("postgres://"),
     "the database URL is not kept in the address bar or local storage");
 
+  // 2b. Labels are readable at Fit: every schema name and every table name drawn is at
+  //     least 9 px tall on screen (issue 15.1).
+  const textHeights = (sel) => page.$$eval(sel, (els) => els.map((e) => e.getBoundingClientRect().height));
+  const demoSchemaLabels = await textHeights("#world text.schema-label");
+  check(demoSchemaLabels.length === 2 && demoSchemaLabels.every((h) => h >= 10),
+    `both schema names are readable at Fit (${demoSchemaLabels.map(Math.round)} px)`);
+  const demoTitles = await textHeights("#world text.title");
+  check(demoTitles.length > 0 && demoTitles.every((h) => h >= 9),
+    `table names drawn at Fit are readable (${demoTitles.length}, smallest ${Math.round(Math.min(...demoTitles))} px)`);
+
+  // 2c. Clicking a table in the diagram selects it and opens its details (issue 15.1, 15.2):
+  //     its columns and indexes with definitions, its relationships both ways; its
+  //     neighbours stand out and the rest is dimmed.
+  await page.click('#world g.tbl[data-key="public.orders"] rect.box');
+  await page.waitForSelector("#detail:not([hidden])", { timeout: 5000 });
+  check((await page.textContent("#detail-title")) === "public.orders", "a click on a table opens its details");
+  check((await cls('#world g.tbl[data-key="public.orders"]')).includes("focus"), "the clicked table is outlined");
+  const detail = await page.textContent("#detail");
+  check(detail.includes("placed_at") && detail.includes("orders_customer") &&
+    detail.includes("CREATE INDEX orders_customer ON public.orders"),
+    "the details list its columns and its indexes with their definitions");
+  check(detail.includes("Referenced by") && detail.includes("References"), "and its relationships both ways");
+  check(await page.getAttribute('#world g.tbl[data-key="public.customers"]', "data-rel") === "near" &&
+    await page.getAttribute('#world g.tbl[data-key="inventory.warehouses"]', "data-rel") === "far",
+    "its neighbours are highlighted and the other tables dimmed");
+  check(await page.locator('#world path.edge[data-rel="near"]').count() >= 3, "its relationships are highlighted");
+  await page.screenshot({ path: join(OUT_DIR, "select.png") });
+  await page.click('#detail button.rel[data-key="public.customers"]');
+  await page.waitForFunction(() => document.getElementById("detail-title")?.textContent === "public.customers",
+    null, { timeout: 5000 });
+  check(true, "a relationship in the details leads to the table at its other end");
+  await page.keyboard.press("Escape");
+  check(await page.isHidden("#detail"), "Escape closes the details");
+  // Keyboard only: Tab from the search field reaches a table, Enter opens it.
+  await page.focus("#search");
+  await page.keyboard.press("Tab");
+  const tabbed = await page.evaluate(() => document.activeElement?.closest?.("g.tbl")?.getAttribute("data-key"));
+  check(!!tabbed, `Tab reaches a table in the diagram (${tabbed})`);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#detail:not([hidden])", { timeout: 5000 });
+  check((await page.textContent("#detail-title")) === tabbed, "Enter on a focused table opens its details");
+  check(await page.evaluate(() => document.activeElement?.closest?.("g.tbl")?.getAttribute("data-key")) === tabbed,
+    "the keyboard focus stays on the table");
+  await page.screenshot({ path: join(OUT_DIR, "keyboard-select.png") });
+  await page.keyboard.press("Escape");
+
   // 3. Refresh: progress while it runs, the UI stays usable, and "Last refreshed" moves.
   await sleep(1100);
   await page.route("**/api/v1/introspect/postgres/snapshot", async (route) => {
@@ -120,7 +167,6 @@ try {
   check(await page.isVisible("#drift-pill"), "the drift pill appears after a DDL change");
   check((await page.textContent("#drift-pill")).trim() === "Schema changed since last refresh", "the pill's words");
   await page.waitForSelector('html[data-diff="ready"]', { timeout: 15000, state: "attached" });
-  const cls = async (sel) => (await page.getAttribute(sel, "class")) || "";
   check((await cls('#world g.tbl[data-key="public.customers"]')).includes("changed"),
     "the changed table is marked in the diagram");
   check((await cls('#world g.row[data-key="public.customers.loyalty_tier"]')).includes("added"),
@@ -198,6 +244,22 @@ try {
     await p.goto(`${BASE_URL}/?connectionId=gen2000&schemas=public`);
     await p.waitForSelector('html[data-loads="1"]', { timeout: 90000, state: "attached" });
     await p.screenshot({ path: join(OUT_DIR, "gen2000.png") });
+    // At Fit, 2,000 boxes are too small for their own names: the schema is named and the
+    // boxes are gathered in labelled clusters, every label readable (issue 15.1).
+    const heights = (sel) => p.$$eval(sel, (els) => els
+      .filter((e) => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth; })
+      .map((e) => e.getBoundingClientRect().height));
+    const schemaLabel = await heights("#world text.schema-label");
+    check(schemaLabel.length === 1 && schemaLabel[0] >= 10, `the schema name is readable at Fit (${schemaLabel.map(Math.round)} px)`);
+    const clusters = await heights("#world text.cluster");
+    const named = await heights("#world text.title");
+    check(clusters.length >= 20 && [...clusters, ...named].every((h) => h >= 9),
+      `at Fit the boxes carry readable names or cluster labels (${clusters.length} clusters, ${named.length} names)`);
+    const counted = await p.$$eval("#world text.cluster", (els) => els.reduce((n, e) => n + Number(e.dataset.count), 0));
+    const titled = await p.locator("#world text.title").count();
+    const drawnBoxes = await p.locator("#world g.tbl").count();
+    check(counted + titled === drawnBoxes, `every drawn table is named or counted in a cluster (${counted} + ${titled} of ${drawnBoxes})`);
+    await p.screenshot({ path: join(OUT_DIR, "labels-fit.png") });
     // Panning across the whole catalog at full detail: time per redraw.
     await p.fill("#search", "t1000");
     await p.press("#search", "Enter");
@@ -227,7 +289,7 @@ try {
 }
 writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
 console.log(`e2e figures: ${JSON.stringify(figures)}`);
-console.log(`screenshots: ${join(OUT_DIR, "drift.png")}${process.env.GEN2000 === "1" ? ", " + join(OUT_DIR, "gen2000.png") : ""}`);
+console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
 if (failures) {
   console.log(`e2e: ${failures} check(s) failed`);
   process.exit(1);

@@ -53,8 +53,18 @@ pub enum Msg {
     SearchEdited,
     /// Enter in the search field: focus the best hit.
     SearchSubmitted,
-    /// Centre on a table and outline it (a list item, a change line, a box clicked).
+    /// Centre on a table and select it (a list item, a change line, a relationship in
+    /// the detail panel).
     Focus(String),
+    /// Select a table where it is (a box clicked, or Enter on a focused box): outline it,
+    /// highlight its neighbours, open its details. `from_keyboard` gives the keyboard
+    /// focus back to the redrawn box.
+    Select {
+        key: String,
+        from_keyboard: bool,
+    },
+    /// Clear the selection and close the details (Escape, the panel's close button).
+    Deselect,
     /// The drift pill: show or hide the changes panel.
     ToggleChanges,
     CloseChanges,
@@ -251,6 +261,20 @@ impl App {
                 }
             }
             Msg::Focus(key) => self.focus_table(&key),
+            Msg::Select { key, from_keyboard } => {
+                self.select(&key);
+                if from_keyboard {
+                    self.el.focus_box(&key);
+                }
+            }
+            Msg::Deselect => {
+                if self.focus.take().is_some() {
+                    self.drawn = None;
+                    self.draw();
+                    self.fill_table_list();
+                }
+                self.show_detail();
+            }
             Msg::ToggleChanges => {
                 let hidden = self.el.changes.hidden();
                 self.el.changes.set_hidden(!hidden);
@@ -294,7 +318,7 @@ impl App {
                 }) = self.press.take()
                 {
                     if moved < CLICK_SLOP {
-                        self.focus_table(&key);
+                        self.select(&key);
                     }
                 }
             }
@@ -563,6 +587,7 @@ impl App {
         self.drawn = None;
         self.draw();
         self.fill_table_list();
+        self.show_detail();
     }
 
     fn measure(&mut self) {
@@ -617,21 +642,55 @@ impl App {
             .set_text_content(Some(&state::table_count_line(live, &query, hits.len())));
     }
 
-    /// Centres the view on a table and outlines it.
+    /// Centres the view on a table and selects it.
     fn focus_table(&mut self, key: &str) {
-        let Some(scene) = &self.scene else {
+        let Some(rect) = self
+            .scene
+            .as_ref()
+            .and_then(|s| s.find(key).map(|i| s.tables[i].rect))
+        else {
             return;
         };
-        let Some(i) = scene.find(key) else {
-            return;
-        };
-        let rect = scene.tables[i].rect;
-        self.focus = Some(i);
         self.measure();
         self.view.focus(&rect);
+        self.select(key);
+    }
+
+    /// Selects a table where it is: outlined, its neighbours highlighted, its details open.
+    fn select(&mut self, key: &str) {
+        let Some(i) = self.scene.as_ref().and_then(|s| s.find(key)) else {
+            return;
+        };
+        self.focus = Some(i);
         self.drawn = None;
         self.draw();
         self.fill_table_list();
+        self.show_detail();
+    }
+
+    /// The detail panel of the selected table; closed when nothing (or a removed table's
+    /// ghost) is selected.
+    fn show_detail(&self) {
+        let key = self
+            .focus
+            .and_then(|i| self.scene.as_ref().map(|s| s.tables[i].key.clone()));
+        let html = key.as_deref().and_then(|k| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| crate::detail::detail_html(s, k))
+        });
+        match html {
+            Some(h) => {
+                self.el.detail.set_inner_html(&h);
+                self.el.detail.set_hidden(false);
+                dom::set_attr(&self.el.root, "data-selected", key.as_deref().unwrap_or(""));
+            }
+            None => {
+                self.el.detail.set_hidden(true);
+                self.el.detail.set_inner_html("");
+                let _ = self.el.root.remove_attribute("data-selected");
+            }
+        }
     }
 
     fn update_status(&self) {

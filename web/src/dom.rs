@@ -35,6 +35,7 @@ pub struct Elements {
     pub changes: HtmlElement,
     pub changes_summary: HtmlElement,
     pub changes_list: HtmlElement,
+    pub detail: HtmlElement,
 }
 
 fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
@@ -85,6 +86,7 @@ impl Elements {
             changes: by_id(doc, "changes")?,
             changes_summary: by_id(doc, "changes-summary")?,
             changes_list: by_id(doc, "changes-list")?,
+            detail: by_id(doc, "detail")?,
         })
     }
 
@@ -112,6 +114,26 @@ impl Elements {
                 self.error.set_hidden(false);
             }
             None => self.error.set_hidden(true),
+        }
+    }
+
+    /// Gives the keyboard focus to the drawn box of table `key` (after a redraw replaced
+    /// the one that had it).
+    pub fn focus_box(&self, key: &str) {
+        let Ok(boxes) = self.world.query_selector_all("g.tbl") else {
+            return;
+        };
+        for n in 0..boxes.length() {
+            let Some(el) = boxes
+                .item(n)
+                .and_then(|b| b.dyn_into::<web_sys::SvgElement>().ok())
+            else {
+                continue;
+            };
+            if el.get_attribute("data-key").as_deref() == Some(key) {
+                let _ = el.focus();
+                return;
+            }
         }
     }
 
@@ -177,7 +199,11 @@ pub fn start() -> Result<(), JsValue> {
         el.drift_pill.clone(),
         el.changes_list.clone(),
     );
-    let (refresh, refresh_visible) = (el.refresh.clone(), el.refresh_visible.clone());
+    let (refresh, refresh_visible, detail) = (
+        el.refresh.clone(),
+        el.refresh_visible.clone(),
+        el.detail.clone(),
+    );
     let app = App::new(win.clone(), el);
     let auto_load = app.names_a_connection();
     app::install(app);
@@ -206,6 +232,32 @@ pub fn start() -> Result<(), JsValue> {
         }
     })?;
     on(&pill, "click", || Msg::ToggleChanges)?;
+    // The detail panel: a relationship or partition leads to its table; × closes.
+    listen(&detail, "click", true, |e: web_sys::Event| {
+        if let Some(k) = attr_at(&e, "button.rel", "data-key") {
+            app::dispatch(Msg::Focus(k));
+        } else if attr_at(&e, "#detail-close", "id").is_some() {
+            app::dispatch(Msg::Deselect);
+        }
+    })?;
+    listen(&doc, "keydown", true, |e: web_sys::KeyboardEvent| {
+        if e.key() == "Escape" {
+            app::dispatch(Msg::Deselect);
+        }
+    })?;
+    // Enter or Space on a focused box selects it.
+    listen(&svg, "keydown", false, |e: web_sys::KeyboardEvent| {
+        if e.key() != "Enter" && e.key() != " " {
+            return;
+        }
+        if let Some(key) = attr_at(&e, "g.tbl", "data-key") {
+            e.prevent_default();
+            app::dispatch(Msg::Select {
+                key,
+                from_keyboard: true,
+            });
+        }
+    })?;
     on(
         &by_id::<EventTarget>(&doc, "changes-close")?,
         "click",

@@ -9,6 +9,7 @@
 //! never store or log a database password: the database URL stays in the form field,
 //! never in storage or the address bar.
 
+pub mod detail;
 pub mod layout;
 pub mod render;
 pub mod scene;

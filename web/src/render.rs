@@ -10,6 +10,7 @@ use crate::layout::Rect;
 use crate::scene::{Scene, BADGE_W, HEADER_H, PAD, ROW_H};
 use crate::state::ChangeLine;
 use crate::view::{detail, Detail, View};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
 /// What is on the page now: the region written and at which detail.
@@ -18,7 +19,23 @@ pub struct Drawn {
     pub region: Rect,
     pub detail: Detail,
     pub tables: usize,
+    /// The zoom it was drawn for: labels are sized for the screen, so a zoom that moved
+    /// far from it draws again.
+    pub zoom: f64,
 }
+
+/// How far (as a factor) the zoom may move from the drawn one before labels are redrawn.
+const LABEL_ZOOM_SLACK: f64 = 1.4;
+/// Label sizes on screen, in pixels: schema names, table names, cluster names.
+const SCHEMA_LABEL_PX: f64 = 15.0;
+const TITLE_PX: f64 = 11.0;
+/// A table name smaller than this on screen is not drawn; its box joins a cluster.
+const MIN_TITLE_PX: f64 = 9.0;
+/// Monospace glyph width as a share of the font size.
+const GLYPH_W: f64 = 0.6;
+/// The screen cell (pixels) whose unnamed boxes share one cluster label.
+const CLUSTER_W_PX: f64 = 200.0;
+const CLUSTER_H_PX: f64 = 40.0;
 
 /// The region to write for `view`: the screen plus half a screen on every side.
 pub fn region_for(view: &View) -> Rect {
@@ -35,7 +52,11 @@ pub fn region_for(view: &View) -> Rect {
 pub fn needs_redraw(drawn: Option<&Drawn>, view: &View) -> bool {
     match drawn {
         None => true,
-        Some(d) => d.detail != detail(view.zoom) || !d.region.contains(&view.world()),
+        Some(d) => {
+            d.detail != detail(view.zoom)
+                || !d.region.contains(&view.world())
+                || (view.zoom / d.zoom).max(d.zoom / view.zoom) > LABEL_ZOOM_SLACK
+        }
     }
 }
 
@@ -60,14 +81,19 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
     let det = detail(view.zoom);
     let mut out = String::with_capacity(64 * 1024);
     let visible = scene.tables_in(region);
-    let label_size = (15.0 / view.zoom).clamp(15.0, 400.0).round();
-    // Frames first, their names last (on top, so a zoomed-out map still names schemas).
+    // Frames first, their names last (on top, so a zoomed-out map still names schemas),
+    // at a size read on screen, as far as the frame's width allows.
     let mut labels = String::new();
     for f in &scene.schemas {
         if !f.rect.overlaps(region) {
             continue;
         }
         let r = &f.rect;
+        let by_width = (r.w - 28.0) / (chars(&f.schema) * GLYPH_W + 1.0);
+        let label_size = (SCHEMA_LABEL_PX / view.zoom)
+            .min(by_width)
+            .max(15.0)
+            .round();
         let _ = write!(
             out,
             r#"<rect class="schema-frame" data-schema="{s}" x="{x}" y="{y}" width="{w}" height="{h}" rx="10"/>"#,
@@ -85,8 +111,31 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
             ly = r.y + 30.0f64.max(label_size + 6.0).min(r.h),
         );
     }
+    // The selection's neighbours, highlighted with it; the rest dimmed.
+    let near: HashSet<usize> = match focus {
+        Some(f) => scene
+            .edges
+            .iter()
+            .filter_map(|e| {
+                if e.from == f {
+                    Some(e.to)
+                } else if e.to == f {
+                    Some(e.from)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        None => HashSet::new(),
+    };
+    let rel = |i: usize| match focus {
+        None => "",
+        Some(f) if f == i => "",
+        Some(_) if near.contains(&i) => r#" data-rel="near""#,
+        Some(_) => r#" data-rel="far""#,
+    };
     // Edges under the boxes; an edge is drawn when either end is in the region.
-    let in_region: std::collections::HashSet<usize> = visible.iter().copied().collect();
+    let in_region: HashSet<usize> = visible.iter().copied().collect();
     out.push_str(r#"<g class="edges">"#);
     for e in &scene.edges {
         if !in_region.contains(&e.from) && !in_region.contains(&e.to) {
@@ -115,14 +164,20 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
             }
             _ => "",
         };
+        let hot = match focus {
+            None => "",
+            Some(f) if e.from == f || e.to == f => r#" data-rel="near""#,
+            Some(_) => r#" data-rel="far""#,
+        };
         let _ = write!(
             out,
-            r#"<path class="edge{mark}{one}" data-key="{k}" d="{d}" marker-end="url(#arrow)"><title>{k}</title></path>"#,
+            r#"<path class="edge{mark}{one}" data-key="{k}"{hot} d="{d}" marker-end="url(#arrow)"><title>{k}</title></path>"#,
             one = if e.one_to_one { " one" } else { "" },
             k = esc(&e.key),
         );
     }
     out.push_str("</g>");
+    let mut unnamed: Vec<usize> = Vec::new();
     for &i in &visible {
         let t = &scene.tables[i];
         let r = &t.rect;
@@ -143,8 +198,10 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         }
         let _ = write!(
             out,
-            r#"<g class="{class}" data-key="{key}" transform="translate({x} {y})"><title>{tip}</title><rect class="box" width="{w}" height="{h}" rx="4"/>"#,
+            r#"<g class="{class}" data-key="{key}"{rel} tabindex="0" role="button" aria-label="{label}" transform="translate({x} {y})"><title>{tip}</title><rect class="box" width="{w}" height="{h}" rx="4"/>"#,
             key = esc(&t.key),
+            rel = rel(i),
+            label = esc(&table_label(t)),
             x = r.x,
             y = r.y,
             w = r.w,
@@ -152,17 +209,17 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
             tip = esc(&tip),
         );
         match det {
-            Detail::Dots => {}
-            Detail::Outline => {
-                let size = (12.0 / view.zoom).min(r.h * 0.6).max(12.0).round();
-                let fit = ((r.w - 2.0 * PAD) / (size * 0.6)).floor().max(3.0) as usize;
-                let _ = write!(
-                    out,
-                    r#"<text class="title" x="{PAD}" y="{y}" font-size="{size}">{name}</text>"#,
-                    y = (size + 4.0).min(r.h - 4.0),
-                    name = esc(&crate::scene::truncate(&t.title, fit)),
-                );
-            }
+            Detail::Dots | Detail::Outline => match outline_title(t, view.zoom) {
+                Some((size, name)) => {
+                    let _ = write!(
+                        out,
+                        r#"<text class="title" x="{PAD}" y="{y}" font-size="{size}">{name}</text>"#,
+                        y = (size + 4.0).min(r.h - 4.0),
+                        name = esc(&name),
+                    );
+                }
+                None => unnamed.push(i),
+            },
             Detail::Full => {
                 let _ = write!(
                     out,
@@ -207,13 +264,100 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         }
         out.push_str("</g>");
     }
+    cluster_labels(&mut out, scene, &unnamed, view.zoom);
     out.push_str(&labels);
     let drawn = Drawn {
         region: *region,
         detail: det,
         tables: visible.len(),
+        zoom: view.zoom,
     };
     (out, drawn)
+}
+
+fn chars(s: &str) -> f64 {
+    s.chars().count() as f64
+}
+
+/// What assistive technology says for a box: "public.orders, table, 3 columns".
+pub fn table_label(t: &crate::scene::TableBox) -> String {
+    let n = t.rows.len();
+    format!(
+        "{}, {}, {n} column{}",
+        t.key,
+        t.kind.unwrap_or("table"),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// A zoomed-out box's name: its size in diagram units and the text, when it can be read
+/// (at least [`MIN_TITLE_PX`] on screen and four characters wide); `None` puts the box
+/// in a cluster.
+pub fn outline_title(t: &crate::scene::TableBox, zoom: f64) -> Option<(f64, String)> {
+    let r = &t.rect;
+    let size = (TITLE_PX / zoom).min(r.h * 0.8);
+    let fit = ((r.w - 2.0 * PAD) / (size * GLYPH_W)).floor();
+    if size * zoom < MIN_TITLE_PX || fit < 4.0 {
+        return None;
+    }
+    Some((
+        (size * 10.0).round() / 10.0,
+        crate::scene::truncate(&t.title, fit as usize),
+    ))
+}
+
+/// One label per screen cell for the boxes too small to carry their own name: the name
+/// of the cell's most connected table, and how many more the cell holds ("orders +12").
+/// Cells are fixed in diagram space for a zoom, so a pan keeps the same clusters.
+fn cluster_labels(out: &mut String, scene: &Scene, unnamed: &[usize], zoom: f64) {
+    if unnamed.is_empty() {
+        return;
+    }
+    let mut degree = vec![0usize; scene.tables.len()];
+    for e in &scene.edges {
+        degree[e.from] += 1;
+        degree[e.to] += 1;
+    }
+    let (cw, ch) = (CLUSTER_W_PX / zoom, CLUSTER_H_PX / zoom);
+    let mut cells: BTreeMap<(i64, i64), (usize, usize)> = BTreeMap::new();
+    for &i in unnamed {
+        let (cx, cy) = scene.tables[i].rect.center();
+        let cell = ((cx / cw).floor() as i64, (cy / ch).floor() as i64);
+        let entry = cells.entry(cell).or_insert((i, 0));
+        entry.1 += 1;
+        let best = entry.0;
+        let better = degree[i] > degree[best]
+            || (degree[i] == degree[best]
+                && crate::scene::natural_cmp(&scene.tables[i].key, &scene.tables[best].key)
+                    == std::cmp::Ordering::Less);
+        if better {
+            entry.0 = i;
+        }
+    }
+    let size = TITLE_PX / zoom;
+    let max_chars = ((CLUSTER_W_PX - 12.0) / (TITLE_PX * GLYPH_W)).floor() as usize;
+    out.push_str(r#"<g class="clusters">"#);
+    for ((cx, cy), (best, n)) in cells {
+        let t = &scene.tables[best];
+        let more = if n > 1 {
+            format!(" +{}", n - 1)
+        } else {
+            String::new()
+        };
+        let name = crate::scene::truncate(
+            &t.title,
+            max_chars.saturating_sub(more.chars().count()).max(4),
+        );
+        let _ = write!(
+            out,
+            r#"<text class="cluster" data-key="{k}" data-count="{n}" x="{x:.1}" y="{y:.1}" font-size="{size:.1}">{name}{more}</text>"#,
+            k = esc(&t.key),
+            x = cx as f64 * cw + 6.0 / zoom,
+            y = cy as f64 * ch + ch * 0.65,
+            name = esc(&name),
+        );
+    }
+    out.push_str("</g>");
 }
 
 /// The side list's items: `tables` (indexes into `scene`) in the order given, each with

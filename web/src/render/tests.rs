@@ -178,3 +178,106 @@ fn change_lines_become_clickable_items() {
     assert!(html.contains(r#"<li class="changed" data-table=""#));
     assert!(html.contains(r#"<div class="detail">labels: a → b</div>"#));
 }
+
+#[test]
+fn a_selection_highlights_its_neighbours_and_dims_the_rest() {
+    let scene = scene_with_marks();
+    let (v, region) = everything(&scene, 1.0);
+    let orders = scene.find("public.orders");
+    let (svg, _) = render(&scene, &v, &region, orders);
+    // orders references customers and is referenced by "Order Items".
+    assert!(svg.contains(r#"data-key="public.customers" data-rel="near""#));
+    assert!(svg.contains(r#"data-key="public.&quot;Order Items&quot;" data-rel="near""#));
+    assert!(svg.contains(r#"data-key="public.products" data-rel="far""#));
+    assert!(svg.contains(r#"<g class="tbl changed focus" data-key="public.orders" tabindex"#));
+    assert_eq!(svg.matches(r#"class="edge" data-key"#).count(), 4);
+    assert_eq!(
+        svg.matches(r#"data-rel="near" d="#).count(),
+        2,
+        "the two edges of orders"
+    );
+    let (none, _) = render(&scene, &v, &region, None);
+    assert!(!none.contains("data-rel"), "no selection, nothing dimmed");
+}
+
+#[test]
+fn boxes_are_focusable_and_named_for_assistive_technology() {
+    let scene = scene_with_marks();
+    let (v, region) = everything(&scene, 1.0);
+    let (svg, _) = render(&scene, &v, &region, None);
+    assert_eq!(svg.matches(r#"tabindex="0" role="button""#).count(), 6);
+    assert!(svg.contains(r#"aria-label="public.orders, table, 3 columns""#));
+    assert!(svg.contains(r#"aria-label="public.order_totals, view, 1 column""#));
+}
+
+/// Every `font-size="N"` in `svg`, as drawn on screen at `zoom`.
+fn screen_sizes(svg: &str, class: &str, zoom: f64) -> Vec<f64> {
+    svg.split(&format!(r#"<text class="{class}""#))
+        .skip(1)
+        .map(|rest| {
+            let at = rest.find("font-size=\"").unwrap() + 11;
+            let end = rest[at..].find('"').unwrap();
+            rest[at..at + end].parse::<f64>().unwrap() * zoom
+        })
+        .collect()
+}
+
+#[test]
+fn zoomed_out_every_name_drawn_is_readable_and_the_rest_are_clustered() {
+    let scene = scene_with_marks();
+    for zoom in [0.35, 0.2, 0.12, 0.05, 0.01] {
+        let (v, region) = everything(&scene, zoom);
+        let (svg, _) = render(&scene, &v, &region, None);
+        let schemas = screen_sizes(&svg, "schema-label", zoom);
+        assert_eq!(schemas.len(), 2, "both schemas named at {zoom}");
+        // A frame too narrow for a 15 px name gets the largest name it holds.
+        for (f, px) in scene.schemas.iter().zip(&schemas) {
+            let fits = (f.rect.w - 28.0) / (f.schema.chars().count() as f64 * 0.6 + 1.0) * zoom;
+            assert!(
+                *px >= 14.5_f64.min(fits) - 0.5,
+                "schema {} at {zoom}: {px}px",
+                f.schema
+            );
+        }
+        let titles = screen_sizes(&svg, "title", zoom);
+        assert!(
+            titles.iter().all(|&px| px >= 9.0),
+            "table names at {zoom}: {titles:?}"
+        );
+        let clustered: usize = svg
+            .split("data-count=\"")
+            .skip(1)
+            .map(|r| r[..r.find('"').unwrap()].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(
+            titles.len() + clustered,
+            scene.tables.len(),
+            "every table is named or counted in a cluster at {zoom}"
+        );
+        assert!(screen_sizes(&svg, "cluster", zoom)
+            .iter()
+            .all(|&px| (px - 11.0).abs() < 0.1));
+    }
+}
+
+#[test]
+fn a_zoom_far_from_the_drawn_one_redraws_the_labels() {
+    let scene = scene_with_marks();
+    let mut v = View {
+        zoom: 0.05,
+        width: 800.0,
+        height: 600.0,
+        ..View::default()
+    };
+    let (_, drawn) = render(&scene, &v, &region_for(&v), None);
+    v.zoom_at(1.2, 400.0, 300.0);
+    assert!(
+        !needs_redraw(Some(&drawn), &v),
+        "a small zoom step keeps labels"
+    );
+    v.zoom_at(1.3, 400.0, 300.0);
+    assert!(
+        needs_redraw(Some(&drawn), &v),
+        "labels sized for another zoom"
+    );
+}

@@ -66,10 +66,24 @@ try {
   await page.fill("#schemas", "public, inventory");
   await page.click("#load");
   await loads(1);
+  // Partitions start folded into their parents (issue 15.3): every other table is listed
+  // and drawn, and the page says how many partitions are folded.
+  const partitions = Number(sql("demo", `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname IN ('public','inventory') AND c.relispartition AND c.relkind IN ('r','p','f')`));
+  const unfolded = Number(expected) - partitions;
   const listed = await page.locator("#table-list li").count();
-  check(listed === Number(expected), `the side list shows all ${expected} tables (got ${listed})`);
+  check(listed === unfolded, `the side list shows all ${unfolded} tables that are not partitions (got ${listed})`);
   const boxes = await page.locator("#world g.tbl").count();
-  check(boxes === Number(expected), `the diagram draws all ${expected} tables (got ${boxes})`);
+  check(boxes === unfolded, `the diagram draws all ${unfolded} tables that are not partitions (got ${boxes})`);
+  check((await page.textContent("#reduced")) === `${partitions} partitions folded into their parents`,
+    `the page says what is folded: "${await page.textContent("#reduced")}"`);
+  check((await page.textContent('#world g.tbl[data-key="public.payments"] text.kind')) === `partitioned +${partitions}`,
+    "the parent's box says how many partitions it holds");
+  await page.uncheck("#fold-partitions");
+  await page.waitForFunction((n) => document.querySelectorAll("#world g.tbl").length === n, Number(expected), { timeout: 5000 });
+  check(await page.locator("#table-list li").count() === Number(expected), `unfolded, all ${expected} tables are listed and drawn`);
+  await page.check("#fold-partitions");
+  await page.waitForFunction((n) => document.querySelectorAll("#world g.tbl").length === n, unfolded, { timeout: 5000 });
   check(await page.locator('#world g.tbl[data-key="public.\\"Order Items\\""]').count() === 1,
     "a quoted table name is drawn under its quoted key");
   const customerRows = await page.locator('#world g.tbl[data-key="public.customers"] g.row').allTextContents();
@@ -122,8 +136,8 @@ try {
   check(true, "a relationship in the details leads to the table at its other end");
   await page.keyboard.press("Escape");
   check(await page.isHidden("#detail"), "Escape closes the details");
-  // Keyboard only: Tab from the search field reaches a table, Enter opens it.
-  await page.focus("#search");
+  // Keyboard only: Tab from the last control of the side bar reaches a table, Enter opens it.
+  await page.focus("#fold-partitions");
   await page.keyboard.press("Tab");
   const tabbed = await page.evaluate(() => document.activeElement?.closest?.("g.tbl")?.getAttribute("data-key"));
   check(!!tabbed, `Tab reaches a table in the diagram (${tabbed})`);
@@ -135,6 +149,50 @@ try {
   await page.screenshot({ path: join(OUT_DIR, "keyboard-select.png") });
   await page.keyboard.press("Escape");
 
+  // 2d. Reduce (issue 15.3): search finds columns too and marks them on the canvas; keys
+  //     only; the neighbours view; hiding a table and showing it again.
+  await page.fill("#search", "sku");
+  await page.waitForSelector('#world g.tbl[data-key="public.products"][data-match="column"]', { timeout: 5000 });
+  check(await page.locator('#world g.row[data-match="1"]').count() === 1 &&
+    (await page.getAttribute('#world g.row[data-match="1"]', "data-key")) === "public.products.sku",
+    "a column search marks the matching column in its table");
+  check((await page.textContent("#table-count")) === `1 of ${unfolded} tables match` &&
+    (await page.locator("#table-list li").count()) === 1, "and lists its table");
+  await page.screenshot({ path: join(OUT_DIR, "search-columns.png") });
+  await page.fill("#search", "");
+  await page.waitForFunction(() => !document.querySelector("#world [data-match]"), null, { timeout: 5000 });
+  await page.check("#keys-only");
+  await page.waitForFunction(() => !document.querySelector('#world g.row[data-key="public.customers.email"]'), null, { timeout: 5000 });
+  check(await page.locator('#world g.row[data-key="public.customers.id"]').count() === 1 &&
+    (await page.textContent("#reduced")).includes("key columns only"), "keys only keeps key columns and says so");
+  await page.uncheck("#keys-only");
+  await page.waitForSelector('#world g.row[data-key="public.customers.email"]', { timeout: 5000, state: "attached" });
+  await page.click('#table-list li[data-key="public.orders"]');
+  await page.waitForSelector("#detail:not([hidden])", { timeout: 5000 });
+  await page.click('#detail button[data-action="neighbours"][data-hops="1"]');
+  await page.waitForSelector("#neighbours:not([hidden])", { timeout: 5000 });
+  const near = (await page.locator("#world g.tbl").evaluateAll((els) => els.map((e) => e.dataset.key))).sort();
+  const expectNear = sql("demo", `SELECT string_agg(t, ',' ORDER BY t) FROM (
+      SELECT DISTINCT CASE WHEN conrelid = 'public.orders'::regclass THEN confrelid ELSE conrelid END::regclass::text AS t
+      FROM pg_constraint WHERE contype = 'f' AND conparentid = 0 AND (conrelid = 'public.orders'::regclass OR confrelid = 'public.orders'::regclass)
+      UNION SELECT 'orders') x`).split(",").map((t) => t.includes(".") ? t : `public.${t}`).sort();
+  check(JSON.stringify(near) === JSON.stringify(expectNear),
+    `the neighbours view shows the table and its direct neighbours only (${near.join(", ")})`);
+  check((await page.textContent("#neighbours-text")) === `${near.length} tables within 1 hop of public.orders`,
+    `and says so: "${await page.textContent("#neighbours-text")}"`);
+  await page.screenshot({ path: join(OUT_DIR, "neighbours.png") });
+  await page.click("#show-all");
+  await page.waitForFunction((n) => document.querySelectorAll("#world g.tbl").length === n, unfolded, { timeout: 5000 });
+  await page.click('#table-list li[data-key="public.reviews"]');
+  await page.click('#detail button[data-action="hide"]');
+  await page.waitForFunction(() => !document.querySelector('#world g.tbl[data-key="public.reviews"]'), null, { timeout: 5000 });
+  check((await page.textContent("#reduced")).includes("1 table hidden") && await page.isVisible("#show-hidden"),
+    "a hidden table leaves the diagram and the page says so");
+  await page.click("#show-hidden");
+  await page.waitForSelector('#world g.tbl[data-key="public.reviews"]', { timeout: 5000, state: "attached" });
+  check(await page.isHidden("#show-hidden"), "Show hidden tables brings it back");
+  await page.click("#zoom-fit");
+
   // 3. Refresh: progress while it runs, the UI stays usable, and "Last refreshed" moves.
   await sleep(1100);
   await page.route("**/api/v1/introspect/postgres/snapshot", async (route) => {
@@ -145,7 +203,8 @@ try {
   await page.waitForSelector("#progress:not([hidden])", { timeout: 2000 });
   check(true, "progress shows while the refresh runs");
   check(await page.isDisabled("#refresh"), "Refresh is disabled while it runs");
-  await page.fill("#search", "cust");
+  // (A table name no column shares: the search also finds columns.)
+  await page.fill("#search", "payments");
   check((await page.locator("#table-list li").count()) === 1, "search still filters the list during a request");
   await page.fill("#search", "");
   await loads(2);
@@ -233,9 +292,9 @@ try {
     return { pageLoadToDiagramMs: drawn, ...timings };
   };
   figures.demoCold = await timeToDiagram("connectionId=demo&schemas=public,inventory",
-    Number(expected) + 1, 30000);
+    unfolded + 1, 30000);
   figures.demoWarm = await timeToDiagram("connectionId=demo&schemas=public,inventory",
-    Number(expected) + 1, 30000);
+    unfolded + 1, 30000);
   if (process.env.GEN2000 === "1") {
     figures.gen2000Cold = await timeToDiagram("connectionId=gen2000&schemas=public", 2000, 90000);
     figures.gen2000Warm = await timeToDiagram("connectionId=gen2000&schemas=public", 2000, 90000);
@@ -289,7 +348,7 @@ try {
 }
 writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
 console.log(`e2e figures: ${JSON.stringify(figures)}`);
-console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
+console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
 if (failures) {
   console.log(`e2e: ${failures} check(s) failed`);
   process.exit(1);

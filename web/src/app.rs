@@ -14,7 +14,7 @@
 use crate::api;
 use crate::dom::{self, Elements};
 use crate::render::{self, Drawn};
-use crate::scene::Scene;
+use crate::scene::{Hit, Reduce, Scene};
 use crate::state::{self, ChangeLine, Form, Marks, Refresh, Served, SnapshotResponse};
 use crate::view::View;
 use model::Snapshot;
@@ -65,6 +65,18 @@ pub enum Msg {
     },
     /// Clear the selection and close the details (Escape, the panel's close button).
     Deselect,
+    /// Only key columns in the boxes, or every column.
+    KeysOnly(bool),
+    /// Partitions folded into their parents, or drawn.
+    FoldPartitions(bool),
+    /// Hide the selected table.
+    HideSelected,
+    /// Show every hidden table again.
+    ShowHidden,
+    /// The neighbours view: only the tables within this many hops of the selection.
+    Neighbours(usize),
+    /// Leave the neighbours view.
+    ShowAll,
     /// The drift pill: show or hide the changes panel.
     ToggleChanges,
     CloseChanges,
@@ -173,6 +185,10 @@ pub struct App {
     frame_requested: bool,
     press: Option<Press>,
     loads: u32,
+    /// What the user left out of the diagram.
+    reduce: Reduce,
+    /// The search's hits, highlighted on the canvas.
+    hits: Vec<Hit>,
 }
 
 fn now_ms() -> f64 {
@@ -227,6 +243,11 @@ impl App {
             frame_requested: false,
             press: None,
             loads: 0,
+            reduce: Reduce {
+                fold_partitions: true,
+                ..Reduce::default()
+            },
+            hits: Vec::new(),
         };
         app.set_pending(None);
         app
@@ -248,12 +269,47 @@ impl App {
                 reply,
             } => self.on_snapshot(seq, form, &url, reply),
             Msg::DiffAnswered { seq, reply } => self.on_diff(seq, reply),
-            Msg::SearchEdited => self.fill_table_list(),
+            Msg::SearchEdited => {
+                self.find_hits();
+                self.drawn = None;
+                self.draw();
+                self.fill_table_list();
+            }
+            Msg::KeysOnly(on) => {
+                self.reduce.keys_only = on;
+                self.rebuild_scene(true);
+            }
+            Msg::FoldPartitions(on) => {
+                self.reduce.fold_partitions = on;
+                self.rebuild_scene(true);
+            }
+            Msg::HideSelected => {
+                if let Some(key) = self.selected_key() {
+                    self.reduce.hidden.insert(key);
+                    self.focus = None;
+                    self.rebuild_scene(false);
+                }
+            }
+            Msg::ShowHidden => {
+                self.reduce.hidden.clear();
+                self.rebuild_scene(false);
+            }
+            Msg::Neighbours(hops) => {
+                if let Some(key) = self.selected_key() {
+                    self.reduce.neighbours = Some((key, hops));
+                    self.rebuild_scene(true);
+                }
+            }
+            Msg::ShowAll => {
+                if self.reduce.neighbours.take().is_some() {
+                    self.rebuild_scene(true);
+                }
+            }
             Msg::SearchSubmitted => {
                 let first = self.scene.as_ref().and_then(|s| {
-                    s.search(&self.el.search.value())
+                    s.search_hits(&self.el.search.value())
                         .first()
-                        .map(|&i| s.tables[i].key.clone())
+                        .map(|h| s.tables[h.table].key.clone())
                 });
                 match first {
                     Some(k) => self.focus_table(&k),
@@ -576,18 +632,65 @@ impl App {
         let focus_key = self
             .focus
             .and_then(|i| self.scene.as_ref().map(|s| s.tables[i].key.clone()));
-        let scene = Scene::build(&snapshot, &self.marks, self.previous.as_deref());
+        let scene = Scene::build_reduced(
+            &snapshot,
+            &self.marks,
+            self.previous.as_deref(),
+            &self.reduce,
+        );
         self.focus = focus_key.and_then(|k| scene.find(&k));
         self.measure();
         if fit {
             self.view.fit(&scene.bounds);
         }
         self.scene = Some(scene);
+        self.find_hits();
         self.el.empty_hint.set_hidden(true);
         self.drawn = None;
         self.draw();
         self.fill_table_list();
         self.show_detail();
+        self.show_reduced();
+    }
+
+    fn selected_key(&self) -> Option<String> {
+        self.focus
+            .and_then(|i| self.scene.as_ref().map(|s| s.tables[i].key.clone()))
+    }
+
+    /// The search's hits in the current scene (none for an empty query).
+    fn find_hits(&mut self) {
+        let query = self.el.search.value();
+        self.hits = match &self.scene {
+            Some(s) if !query.trim().is_empty() => s.search_hits(&query),
+            _ => Vec::new(),
+        };
+    }
+
+    /// Says what the diagram leaves out, and offers to bring it back.
+    fn show_reduced(&self) {
+        let (Some(snapshot), Some(scene)) = (&self.snapshot, &self.scene) else {
+            return;
+        };
+        let folded: usize = scene.tables.iter().map(|t| t.folded).sum();
+        let line = state::reduced_line(folded, self.reduce.hidden.len(), self.reduce.keys_only);
+        self.el.reduced.set_text_content(Some(&line));
+        self.el
+            .show_hidden
+            .set_hidden(self.reduce.hidden.is_empty());
+        match &self.reduce.neighbours {
+            Some((center, hops)) if snapshot.tables.contains_key(center) => {
+                self.el
+                    .neighbours_text
+                    .set_text_content(Some(&state::neighbours_line(
+                        scene.tables.len(),
+                        *hops,
+                        center,
+                    )));
+                self.el.neighbours.set_hidden(false);
+            }
+            _ => self.el.neighbours.set_hidden(true),
+        }
     }
 
     fn measure(&mut self) {
@@ -607,7 +710,7 @@ impl App {
             return;
         }
         let region = render::region_for(&self.view);
-        let (svg, drawn) = render::render(scene, &self.view, &region, self.focus);
+        let (svg, drawn) = render::render_with(scene, &self.view, &region, self.focus, &self.hits);
         self.el.world.set_inner_html(&svg);
         dom::set_attr(
             &self.el.root,
@@ -636,7 +739,7 @@ impl App {
         self.el
             .table_list
             .set_inner_html(&render::table_list_html(scene, &hits, self.focus));
-        let live = self.snapshot.as_ref().map_or(0, |s| s.tables.len());
+        let live = scene.tables.len();
         self.el
             .table_count
             .set_text_content(Some(&state::table_count_line(live, &query, hits.len())));

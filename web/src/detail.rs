@@ -126,6 +126,12 @@ pub fn detail_html(snapshot: &Snapshot, key: &str) -> Option<String> {
     if let Some(c) = &t.comment {
         let _ = write!(out, r#"<p class="comment">{}</p>"#, esc(c));
     }
+    out.push_str(concat!(
+        r#"<div class="actions" role="group" aria-label="Reduce the diagram">"#,
+        r#"<button type="button" data-action="neighbours" data-hops="1">Only its neighbours</button>"#,
+        r#"<button type="button" data-action="neighbours" data-hops="2">Within 2 hops</button>"#,
+        r#"<button type="button" data-action="hide">Hide it</button></div>"#
+    ));
 
     // Columns, in position order.
     let mut cols: Vec<(&String, &model::Column)> = snapshot

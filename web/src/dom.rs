@@ -36,6 +36,12 @@ pub struct Elements {
     pub changes_summary: HtmlElement,
     pub changes_list: HtmlElement,
     pub detail: HtmlElement,
+    pub keys_only: HtmlInputElement,
+    pub fold_partitions: HtmlInputElement,
+    pub reduced: HtmlElement,
+    pub show_hidden: HtmlElement,
+    pub neighbours: HtmlElement,
+    pub neighbours_text: HtmlElement,
 }
 
 fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
@@ -87,6 +93,12 @@ impl Elements {
             changes_summary: by_id(doc, "changes-summary")?,
             changes_list: by_id(doc, "changes-list")?,
             detail: by_id(doc, "detail")?,
+            keys_only: by_id(doc, "keys-only")?,
+            fold_partitions: by_id(doc, "fold-partitions")?,
+            reduced: by_id(doc, "reduced")?,
+            show_hidden: by_id(doc, "show-hidden")?,
+            neighbours: by_id(doc, "neighbours")?,
+            neighbours_text: by_id(doc, "neighbours-text")?,
         })
     }
 
@@ -186,6 +198,10 @@ fn attr_at(e: &web_sys::Event, selector: &str, attr: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+fn doc_input(doc: &Document, id: &str) -> Result<HtmlInputElement, JsValue> {
+    by_id(doc, id)
+}
+
 /// Starts the app: called once when the module loads.
 pub fn start() -> Result<(), JsValue> {
     let win = web_sys::window().ok_or("no window")?;
@@ -238,7 +254,31 @@ pub fn start() -> Result<(), JsValue> {
             app::dispatch(Msg::Focus(k));
         } else if attr_at(&e, "#detail-close", "id").is_some() {
             app::dispatch(Msg::Deselect);
+        } else if let Some(action) = attr_at(&e, "button[data-action]", "data-action") {
+            let hops = attr_at(&e, "button[data-action]", "data-hops")
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(1);
+            app::dispatch(match action.as_str() {
+                "hide" => Msg::HideSelected,
+                _ => Msg::Neighbours(hops),
+            });
         }
+    })?;
+    let keys_only = doc_input(&doc, "keys-only")?;
+    let reader = keys_only.clone();
+    on(&keys_only, "change", move || {
+        Msg::KeysOnly(reader.checked())
+    })?;
+    let fold = doc_input(&doc, "fold-partitions")?;
+    let reader = fold.clone();
+    on(&fold, "change", move || {
+        Msg::FoldPartitions(reader.checked())
+    })?;
+    on(&by_id::<EventTarget>(&doc, "show-hidden")?, "click", || {
+        Msg::ShowHidden
+    })?;
+    on(&by_id::<EventTarget>(&doc, "show-all")?, "click", || {
+        Msg::ShowAll
     })?;
     listen(&doc, "keydown", true, |e: web_sys::KeyboardEvent| {
         if e.key() == "Escape" {

@@ -7,7 +7,7 @@
 //! region it was given or drop one inside it.
 
 use crate::layout::Rect;
-use crate::scene::{Scene, BADGE_W, HEADER_H, PAD, ROW_H};
+use crate::scene::{Hit, Scene, BADGE_W, HEADER_H, PAD, ROW_H};
 use crate::state::ChangeLine;
 use crate::view::{detail, Detail, View};
 use std::collections::{BTreeMap, HashSet};
@@ -78,6 +78,20 @@ pub fn esc(s: &str) -> String {
 
 /// The markup of `scene` within `region` at `view`'s zoom, with `focus` outlined.
 pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -> (String, Drawn) {
+    render_with(scene, view, region, focus, &[])
+}
+
+/// [`render`], with search `hits` highlighted: a table whose name matched, and the rows
+/// of a table whose column names matched.
+pub fn render_with(
+    scene: &Scene,
+    view: &View,
+    region: &Rect,
+    focus: Option<usize>,
+    hits: &[Hit],
+) -> (String, Drawn) {
+    let hit_of: std::collections::HashMap<usize, &Hit> =
+        hits.iter().map(|h| (h.table, h)).collect();
     let det = detail(view.zoom);
     let mut out = String::with_capacity(64 * 1024);
     let visible = scene.tables_in(region);
@@ -193,14 +207,22 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
         if let Some(k) = t.kind {
             let _ = write!(tip, " ({k})");
         }
+        if t.folded > 0 {
+            let _ = write!(tip, "\n{} partitions folded in", t.folded);
+        }
         if let Some(c) = &t.comment {
             let _ = write!(tip, "\n{c}");
         }
         let _ = write!(
             out,
-            r#"<g class="{class}" data-key="{key}"{rel} tabindex="0" role="button" aria-label="{label}" transform="translate({x} {y})"><title>{tip}</title><rect class="box" width="{w}" height="{h}" rx="4"/>"#,
+            r#"<g class="{class}" data-key="{key}"{rel}{hit} tabindex="0" role="button" aria-label="{label}" transform="translate({x} {y})"><title>{tip}</title><rect class="box" width="{w}" height="{h}" rx="4"/>"#,
             key = esc(&t.key),
             rel = rel(i),
+            hit = match hit_of.get(&i) {
+                None => "",
+                Some(h) if h.rows.is_empty() => r#" data-match="name""#,
+                Some(_) => r#" data-match="column""#,
+            },
             label = esc(&table_label(t)),
             x = r.x,
             y = r.y,
@@ -232,6 +254,7 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
                         out,
                         r#"<text class="kind" x="{x}" y="17">{k}</text>"#,
                         x = r.w - PAD,
+                        k = crate::scene::kind_text(k, t.folded),
                     );
                 }
                 for (n, row) in t.rows.iter().enumerate() {
@@ -247,10 +270,12 @@ pub fn render(scene: &Scene, view: &View, region: &Rect, focus: Option<usize>) -
                         (false, true) => "FK",
                         _ => "",
                     };
+                    let matched = hit_of.get(&i).is_some_and(|h| h.rows.contains(&n));
                     let _ = write!(
                         out,
-                        r#"<g class="{class}" data-key="{key}"><rect class="row-bg" y="{y}" width="{w}" height="{ROW_H}"/><text class="badge" x="{bx}" y="{ty}">{badge}</text><text class="cname" x="{nx}" y="{ty}">{name}</text><text class="ctype" x="{tx}" y="{ty}">{ty_text}</text></g>"#,
+                        r#"<g class="{class}" data-key="{key}"{m}><rect class="row-bg" y="{y}" width="{w}" height="{ROW_H}"/><text class="badge" x="{bx}" y="{ty}">{badge}</text><text class="cname" x="{nx}" y="{ty}">{name}</text><text class="ctype" x="{tx}" y="{ty}">{ty_text}</text></g>"#,
                         key = esc(&row.key),
+                        m = if matched { r#" data-match="1""# } else { "" },
                         w = r.w,
                         bx = PAD - 2.0,
                         nx = BADGE_W + PAD - 4.0,

@@ -9,7 +9,7 @@
 use crate::layout::{self, Link, Node, Rect, SchemaFrame};
 use crate::state::{Mark, Marks};
 use model::{Snapshot, TableKind};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Header band height, row height and the width of one character of the 12 px
 /// monospace font the diagram is drawn with (CSS keeps them in step).
@@ -48,6 +48,8 @@ pub struct TableBox {
     pub rect: Rect,
     pub rows: Vec<Row>,
     pub mark: Option<Mark>,
+    /// Partitions folded into this box (not drawn on their own).
+    pub folded: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,61 @@ pub struct Edge {
     pub to: usize,
     pub to_row: Option<usize>,
     pub one_to_one: bool,
+}
+
+/// What the user chose to leave out of the diagram.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reduce {
+    /// Only key columns (primary and foreign key members) in the boxes.
+    pub keys_only: bool,
+    /// Partitions are not drawn: their parent's box says how many it holds.
+    pub fold_partitions: bool,
+    /// Tables hidden by the user.
+    pub hidden: BTreeSet<String>,
+    /// The neighbours view: only the tables within `hops` relationships of `center`.
+    pub neighbours: Option<(String, usize)>,
+}
+
+impl Reduce {
+    /// True when something is left out by choice (so the page says so).
+    pub fn is_reducing(&self) -> bool {
+        self.keys_only || !self.hidden.is_empty() || self.neighbours.is_some()
+    }
+}
+
+/// The tables within `hops` foreign keys (either way) of `center`, `center` included.
+pub fn within_hops(snapshot: &Snapshot, center: &str, hops: usize) -> BTreeSet<String> {
+    let mut adjacent: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in snapshot.relationships.values() {
+        adjacent.entry(&r.from_table).or_default().push(&r.to_table);
+        adjacent.entry(&r.to_table).or_default().push(&r.from_table);
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    if !snapshot.tables.contains_key(center) {
+        return seen;
+    }
+    seen.insert(center.to_string());
+    let mut frontier = vec![center];
+    for _ in 0..hops {
+        let mut next = Vec::new();
+        for t in frontier {
+            for &n in adjacent.get(t).into_iter().flatten() {
+                if seen.insert(n.to_string()) {
+                    next.push(n);
+                }
+            }
+        }
+        frontier = next;
+    }
+    seen
+}
+
+/// A search hit: the table, and the rows whose column name matched (empty when the
+/// table's own name did).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub table: usize,
+    pub rows: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,6 +133,15 @@ fn kind_label(kind: TableKind) -> Option<&'static str> {
         TableKind::View => Some("view"),
         TableKind::MaterializedView => Some("materialized view"),
         TableKind::ForeignTable => Some("foreign"),
+    }
+}
+
+/// The kind beside a box's title, with the partitions folded into it: "partitioned +12".
+pub fn kind_text(kind: &str, folded: usize) -> String {
+    if folded > 0 {
+        format!("{kind} +{folded}")
+    } else {
+        kind.to_string()
     }
 }
 
@@ -107,8 +173,11 @@ struct RowIn {
 fn sized(
     title: &str,
     kind: Option<&'static str>,
+    folded: usize,
     rows: Vec<RowIn>,
 ) -> (f64, f64, String, Vec<Row>) {
+    let kind_text = kind.map(|k| kind_text(k, folded));
+    let kind = kind_text.as_deref();
     let title_w =
         chars(title) * CHAR_W + kind.map_or(0.0, |k| (chars(k) + 2.0) * CHAR_W) + 2.0 * PAD;
     let row_w = |name: &str, ty: &str| {
@@ -155,6 +224,23 @@ impl Scene {
     /// The scene of `snapshot` with `marks`; `previous` (when the app holds it) gives the
     /// removed tables' and columns' types.
     pub fn build(snapshot: &Snapshot, marks: &Marks, previous: Option<&Snapshot>) -> Scene {
+        Scene::build_reduced(snapshot, marks, previous, &Reduce::default())
+    }
+
+    /// The scene of `snapshot` without what `reduce` leaves out.
+    pub fn build_reduced(
+        snapshot: &Snapshot,
+        marks: &Marks,
+        previous: Option<&Snapshot>,
+        reduce: &Reduce,
+    ) -> Scene {
+        let only = reduce
+            .neighbours
+            .as_ref()
+            .map(|(center, hops)| within_hops(snapshot, center, *hops));
+        let shown = |key: &str| {
+            !reduce.hidden.contains(key) && only.as_ref().is_none_or(|o| o.contains(key))
+        };
         // Columns (with their keys) grouped by table.
         let mut by_table: HashMap<&str, Vec<(&str, &model::Column)>> = HashMap::new();
         for (k, c) in &snapshot.columns {
@@ -173,13 +259,14 @@ impl Scene {
                         kind: Option<&'static str>,
                         comment: Option<String>,
                         rows: Vec<RowIn>,
-                        mark: Option<Mark>| {
+                        mark: Option<Mark>,
+                        folded: usize| {
             let names: HashMap<String, usize> = rows
                 .iter()
                 .enumerate()
                 .map(|(i, r)| (r.name.clone(), i))
                 .collect();
-            let (w, h, title, rows) = sized(name, kind, rows);
+            let (w, h, title, rows) = sized(name, kind, folded, rows);
             nodes.push(Node {
                 key: key.to_string(),
                 schema: schema.to_string(),
@@ -195,6 +282,7 @@ impl Scene {
                 rect: Rect::default(),
                 rows,
                 mark,
+                folded,
             });
             row_index.push(names);
         };
@@ -213,10 +301,26 @@ impl Scene {
             mark,
         };
         for (key, t) in &snapshot.tables {
+            if !shown(key) {
+                continue;
+            }
+            let folded_away = reduce.fold_partitions
+                && t.partition_of
+                    .as_ref()
+                    .is_some_and(|p| snapshot.tables.contains_key(p));
+            if folded_away {
+                continue;
+            }
+            let folded = if reduce.fold_partitions {
+                t.partitions.len()
+            } else {
+                0
+            };
             let mut cols = by_table.remove(key.as_str()).unwrap_or_default();
             cols.sort_by_key(|(_, c)| c.position);
             let mut rows: Vec<RowIn> = cols
                 .iter()
+                .filter(|(_, c)| !reduce.keys_only || c.is_primary_key || c.is_foreign_key)
                 .map(|&(ck, c)| row_of(ck, c, marks.columns.get(ck).copied()))
                 .collect();
             // Removed columns, struck through, after the live ones.
@@ -231,11 +335,12 @@ impl Scene {
                 t.comment.clone(),
                 rows,
                 marks.tables.get(key).copied(),
+                folded,
             );
         }
         // Removed tables, as ghost boxes.
         for key in &marks.removed_tables {
-            if snapshot.tables.contains_key(key) {
+            if snapshot.tables.contains_key(key) || reduce.hidden.contains(key) || only.is_some() {
                 continue;
             }
             let old = previous.and_then(|p| p.tables.get(key));
@@ -250,7 +355,16 @@ impl Scene {
                 .flatten()
                 .map(|ck| ghost_row(key, ck, previous))
                 .collect();
-            push(key, &schema, &name, None, None, rows, Some(Mark::Removed));
+            push(
+                key,
+                &schema,
+                &name,
+                None,
+                None,
+                rows,
+                Some(Mark::Removed),
+                0,
+            );
         }
 
         let index: HashMap<String, usize> = tables
@@ -326,6 +440,46 @@ impl Scene {
         hits.into_iter().map(|(_, i)| i).collect()
     }
 
+    /// Tables whose key contains `query`, then tables with a column whose name contains
+    /// it (case-insensitive), each with the rows that matched: what the canvas highlights.
+    pub fn search_hits(&self, query: &str) -> Vec<Hit> {
+        let q = query.trim().to_lowercase();
+        let mut hits: Vec<Hit> = self
+            .search(query)
+            .into_iter()
+            .map(|table| Hit {
+                table,
+                rows: Vec::new(),
+            })
+            .collect();
+        if q.is_empty() {
+            return hits;
+        }
+        let by_name: BTreeSet<usize> = hits.iter().map(|h| h.table).collect();
+        let mut by_column: Vec<Hit> = self
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !by_name.contains(i))
+            .filter_map(|(table, t)| {
+                let rows: Vec<usize> = t
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        let name = r.key.get(t.key.len() + 1..).unwrap_or(&r.name);
+                        r.mark != Some(Mark::Removed) && name.to_lowercase().contains(&q)
+                    })
+                    .map(|(n, _)| n)
+                    .collect();
+                (!rows.is_empty()).then_some(Hit { table, rows })
+            })
+            .collect();
+        by_column.sort_by(|a, b| natural_cmp(&self.tables[a.table].key, &self.tables[b.table].key));
+        hits.extend(by_column);
+        hits
+    }
+
     /// What the side list shows for `query`: every table in natural key order when the
     /// query is empty, else the [`Scene::search`] hits.
     pub fn listed(&self, query: &str) -> Vec<usize> {
@@ -334,7 +488,10 @@ impl Scene {
             all.sort_by(|&a, &b| natural_cmp(&self.tables[a].key, &self.tables[b].key));
             all
         } else {
-            self.search(query)
+            self.search_hits(query)
+                .into_iter()
+                .map(|h| h.table)
+                .collect()
         }
     }
 

@@ -196,6 +196,41 @@ pub fn table_count_line(live: usize, query: &str, hits: usize) -> String {
     }
 }
 
+/// What the diagram leaves out, in words (empty when it shows everything): "2 partitions
+/// folded into their parents · 1 table hidden · keys only".
+pub fn reduced_line(folded: usize, hidden: usize, keys_only: bool) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut parts = Vec::new();
+    if folded > 0 {
+        parts.push(format!(
+            "{} folded into their parents",
+            plural(folded, "partition", "partitions")
+        ));
+    }
+    if hidden > 0 {
+        parts.push(format!("{} hidden", plural(hidden, "table", "tables")));
+    }
+    if keys_only {
+        parts.push("key columns only".to_string());
+    }
+    parts.join(" · ")
+}
+
+/// The neighbours view in words: "5 tables within 1 hop of public.orders".
+pub fn neighbours_line(shown: usize, hops: usize, center: &str) -> String {
+    format!(
+        "{shown} table{} within {hops} hop{} of {center}",
+        if shown == 1 { "" } else { "s" },
+        if hops == 1 { "" } else { "s" }
+    )
+}
+
 /// What the last snapshot answer said besides the snapshot, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Served {

@@ -281,3 +281,20 @@ fn a_zoom_far_from_the_drawn_one_redraws_the_labels() {
         "labels sized for another zoom"
     );
 }
+
+#[test]
+fn search_hits_are_highlighted_on_the_canvas() {
+    let scene = scene_with_marks();
+    let (v, region) = everything(&scene, 1.0);
+    let hits = scene.search_hits("customer");
+    let (svg, _) = render_with(&scene, &v, &region, None, &hits);
+    assert!(svg.contains(r#"data-key="public.customers" data-match="name""#));
+    assert!(svg.contains(r#"data-key="public.orders" data-match="column""#));
+    assert!(svg.contains(r#"<g class="row" data-key="public.orders.customer_id" data-match="1">"#));
+    assert!(!svg.contains(r#"data-key="public.products" data-match"#));
+    assert_eq!(
+        svg.matches(r#"data-match="1""#).count(),
+        2,
+        "orders and crm.notes rows"
+    );
+}

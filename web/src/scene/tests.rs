@@ -172,3 +172,129 @@ fn natural_order_reads_numbers_as_numbers() {
         ]
     );
 }
+
+#[test]
+fn reducing_leaves_out_what_was_asked_and_keeps_the_rest_whole() {
+    let s = shop();
+    let keys = Scene::build_reduced(
+        &s,
+        &Marks::default(),
+        None,
+        &Reduce {
+            keys_only: true,
+            ..Reduce::default()
+        },
+    );
+    let orders = &keys.tables[keys.find("public.orders").unwrap()];
+    let names: Vec<&str> = orders.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["id", "customer_id"], "keys only drops `total`");
+    assert_eq!(
+        keys.edges.len(),
+        4,
+        "every relationship still joins its rows"
+    );
+    assert!(keys
+        .edges
+        .iter()
+        .all(|e| e.from_row.is_some() && e.to_row.is_some()));
+
+    let hidden = Scene::build_reduced(
+        &s,
+        &Marks::default(),
+        None,
+        &Reduce {
+            hidden: ["public.orders".to_string()].into(),
+            ..Reduce::default()
+        },
+    );
+    assert_eq!(hidden.find("public.orders"), None);
+    assert_eq!(hidden.tables.len(), s.tables.len() - 1);
+    assert_eq!(hidden.edges.len(), 2, "its two relationships go with it");
+
+    let near = Scene::build_reduced(
+        &s,
+        &Marks::default(),
+        None,
+        &Reduce {
+            neighbours: Some(("public.orders".into(), 1)),
+            ..Reduce::default()
+        },
+    );
+    let mut keys: Vec<&str> = near.tables.iter().map(|t| t.key.as_str()).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "public.\"Order Items\"",
+            "public.customers",
+            "public.orders"
+        ]
+    );
+    assert_eq!(
+        within_hops(&s, "public.orders", 2).len(),
+        5,
+        "two hops reach products and crm.notes"
+    );
+}
+
+#[test]
+fn partitions_fold_into_their_parent() {
+    let mut s = shop();
+    s.tables.get_mut("public.orders").unwrap().partitions =
+        vec!["public.products".into(), "public.order_totals".into()];
+    for p in ["public.products", "public.order_totals"] {
+        s.tables.get_mut(p).unwrap().partition_of = Some("public.orders".into());
+    }
+    s.tables.get_mut("public.orders").unwrap().kind = model::TableKind::Partitioned;
+    let folded = Scene::build_reduced(
+        &s,
+        &Marks::default(),
+        None,
+        &Reduce {
+            fold_partitions: true,
+            ..Reduce::default()
+        },
+    );
+    assert_eq!(folded.tables.len(), s.tables.len() - 2);
+    let orders = &folded.tables[folded.find("public.orders").unwrap()];
+    assert_eq!(orders.folded, 2);
+    assert_eq!(
+        kind_text(orders.kind.unwrap(), orders.folded),
+        "partitioned +2"
+    );
+    let drawn = Scene::build(&s, &Marks::default(), None);
+    assert_eq!(
+        drawn.tables.len(),
+        s.tables.len(),
+        "unfolded, every partition is drawn"
+    );
+}
+
+#[test]
+fn search_finds_tables_by_name_then_by_column() {
+    let scene = Scene::build(&shop(), &Marks::default(), None);
+    let hits = scene.search_hits("customer");
+    let keys: Vec<&str> = hits
+        .iter()
+        .map(|h| scene.tables[h.table].key.as_str())
+        .collect();
+    assert_eq!(keys, ["public.customers", "crm.notes", "public.orders"]);
+    assert!(hits[0].rows.is_empty(), "a name hit");
+    let orders = &scene.tables[hits[2].table];
+    assert_eq!(
+        hits[2]
+            .rows
+            .iter()
+            .map(|&r| orders.rows[r].name.as_str())
+            .collect::<Vec<_>>(),
+        ["customer_id"]
+    );
+    assert_eq!(
+        scene.listed("customer").len(),
+        3,
+        "the side list shows them all"
+    );
+    assert!(scene.search_hits("  ").is_empty());
+    let quoted = scene.search_hits("item id");
+    assert_eq!(quoted.len(), 1, "quoted column names are found too");
+}

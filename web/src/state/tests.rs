@@ -341,3 +341,21 @@ fn the_status_bar_names_the_source_and_what_the_refresh_did() {
         Some("not saved: store timed out")
     );
 }
+
+#[test]
+fn what_the_diagram_leaves_out_is_said() {
+    assert_eq!(reduced_line(0, 0, false), "");
+    assert_eq!(
+        reduced_line(2, 1, true),
+        "2 partitions folded into their parents · 1 table hidden · key columns only"
+    );
+    assert_eq!(
+        reduced_line(1, 3, false),
+        "1 partition folded into their parents · 3 tables hidden"
+    );
+    assert_eq!(
+        neighbours_line(5, 1, "public.orders"),
+        "5 tables within 1 hop of public.orders"
+    );
+    assert_eq!(neighbours_line(1, 2, "x.y"), "1 table within 2 hops of x.y");
+}

@@ -1,26 +1,34 @@
-//! The memory tier (DESIGN.md §4): a process-wide map that warm Lambda containers reuse.
+//! The memory tier (ARCHITECTURE.md, "Tiers and stores"): the map a warm Lambda
+//! container reuses across requests; one per [`crate::service::Service`].
 //!
 //! Owns TTL, a byte bound with least-recently-used eviction, and the pre-serialized JSON
 //! of each snapshot so a hit does no re-serialization. It must never block on I/O while
 //! holding its lock, and never hold more than its byte bound.
 
+use crate::store::StoredSnapshot;
 use bytes::Bytes;
+use model::api::SnapshotSummary;
 use model::Snapshot;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// What the service computed about drift when this snapshot was read fresh.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Drift {
-    pub changed_since_last: bool,
-    pub previous_signature: Option<String>,
-    pub current_signature: String,
-    pub previous_deep_signature: Option<String>,
-    pub current_deep_signature: String,
-    /// When the snapshot compared against was captured.
-    pub previous_captured_at: Option<String>,
+/// What the service computed about drift when this snapshot was read (a wire type).
+pub use model::api::Drift;
+
+/// Drift of a snapshot with these signatures against `previous` (none: nothing to
+/// compare with, so no change).
+pub fn drift_since(previous: Option<&SnapshotSummary>, signature: &str, deep: &str) -> Drift {
+    Drift {
+        changed_since_last: previous
+            .is_some_and(|p| p.signature != signature || p.deep_signature != deep),
+        previous_signature: previous.map(|p| p.signature.clone()),
+        current_signature: signature.to_string(),
+        previous_deep_signature: previous.map(|p| p.deep_signature.clone()),
+        current_deep_signature: deep.to_string(),
+        previous_captured_at: previous.map(|p| p.captured_at.clone()),
+    }
 }
 
 /// A snapshot as served: its JSON bytes (shared, never re-serialized) and, parsed on
@@ -33,6 +41,8 @@ pub struct CachedSnapshot {
     pub deep_signature: String,
     /// Store id, when persisted.
     pub stored_id: Option<String>,
+    /// Tables in the snapshot (its `meta.tableCount`).
+    pub table_count: usize,
     pub drift: Drift,
     parsed: OnceLock<Arc<Snapshot>>,
     /// The JSON deflated once, for gzip responses (made on the first one).
@@ -50,6 +60,7 @@ impl CachedSnapshot {
             signature: meta.signature.clone(),
             deep_signature: meta.deep_signature.clone(),
             stored_id: None,
+            table_count: meta.table_count,
             drift,
             parsed: OnceLock::new(),
             deflated: OnceLock::new(),
@@ -58,22 +69,19 @@ impl CachedSnapshot {
         c
     }
 
-    /// From stored JSON: keeps the bytes as they are; parses only when the model is asked for.
-    pub fn from_json(
-        json: Bytes,
-        captured_at: String,
-        signature: String,
-        deep_signature: String,
-        stored_id: Option<String>,
-        drift: Drift,
-    ) -> CachedSnapshot {
+    /// From a stored snapshot: keeps the bytes as they are; parses only when the model
+    /// is asked for. Its drift compares with nothing (callers that know the previous
+    /// snapshot replace it).
+    pub fn from_stored(stored: StoredSnapshot) -> CachedSnapshot {
+        let sum = stored.summary;
         CachedSnapshot {
-            json,
-            captured_at,
-            signature,
-            deep_signature,
-            stored_id,
-            drift,
+            drift: drift_since(None, &sum.signature, &sum.deep_signature),
+            json: stored.json,
+            captured_at: sum.captured_at,
+            signature: sum.signature,
+            deep_signature: sum.deep_signature,
+            stored_id: Some(sum.id),
+            table_count: sum.table_count,
             parsed: OnceLock::new(),
             deflated: OnceLock::new(),
         }
@@ -82,6 +90,17 @@ impl CachedSnapshot {
     pub fn with_stored_id(mut self, id: Option<String>) -> Self {
         self.stored_id = id;
         self
+    }
+
+    /// The summary history lists and drift compares with (id empty when not stored).
+    pub fn summary(&self) -> SnapshotSummary {
+        SnapshotSummary {
+            id: self.stored_id.clone().unwrap_or_default(),
+            captured_at: self.captured_at.clone(),
+            signature: self.signature.clone(),
+            deep_signature: self.deep_signature.clone(),
+            table_count: self.table_count,
+        }
     }
 
     /// The model, parsed from the JSON the first time it is needed.
@@ -128,13 +147,6 @@ pub struct MemoryTier {
     inner: Mutex<Inner>,
     ttl: Duration,
     max_bytes: usize,
-}
-
-static GLOBAL: OnceLock<MemoryTier> = OnceLock::new();
-
-/// The process-wide tier; the first caller's settings win (one configuration per process).
-pub fn global(ttl: Duration, max_bytes: usize) -> &'static MemoryTier {
-    GLOBAL.get_or_init(|| MemoryTier::new(ttl, max_bytes))
 }
 
 /// A hit: the value and how old it is.
@@ -257,22 +269,16 @@ mod tests {
     use super::*;
 
     fn entry(size: usize) -> Arc<CachedSnapshot> {
-        let drift = Drift {
-            changed_since_last: false,
-            previous_signature: None,
-            current_signature: "s".into(),
-            previous_deep_signature: None,
-            current_deep_signature: "d".into(),
-            previous_captured_at: None,
-        };
-        Arc::new(CachedSnapshot::from_json(
-            Bytes::from(vec![b' '; size]),
-            "t".into(),
-            "s".into(),
-            "d".into(),
-            None,
-            drift,
-        ))
+        Arc::new(CachedSnapshot::from_stored(StoredSnapshot {
+            summary: SnapshotSummary {
+                id: "id".into(),
+                captured_at: "t".into(),
+                signature: "s".into(),
+                deep_signature: "d".into(),
+                table_count: 0,
+            },
+            json: Bytes::from(vec![b' '; size]),
+        }))
     }
 
     #[test]

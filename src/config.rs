@@ -1,4 +1,5 @@
-//! Configuration from the environment (DESIGN.md §8), read once at start.
+//! Configuration from the environment (ARCHITECTURE.md, "Decisions so far"; every
+//! variable is in the README), read once at start.
 //!
 //! Owns parsing and defaults. It must never log a secret value (the connection-key secret,
 //! the app database URL or a configured target URL); [`Config::describe`] says what is
@@ -224,8 +225,8 @@ impl Config {
             history_keep: num(lookup, "HISTORY_KEEP", 50)?,
             dynamodb_ttl_days: num(lookup, "SNAPSHOT_TTL_DAYS", 30)?,
             max_body_bytes: num(lookup, "MAX_BODY_BYTES", 256 * 1024)?,
-            max_schemas: num(lookup, "MAX_SCHEMAS", 100)?,
-            max_visible_tables: num(lookup, "MAX_VISIBLE_TABLES", 2_000)?,
+            max_schemas: num(lookup, "MAX_SCHEMAS", model::api::MAX_SCHEMAS)?,
+            max_visible_tables: num(lookup, "MAX_VISIBLE_TABLES", model::api::MAX_VISIBLE_TABLES)?,
             lambda_response_limit: positive(
                 lookup,
                 "LAMBDA_RESPONSE_LIMIT_BYTES",

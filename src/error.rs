@@ -8,7 +8,7 @@ use crate::introspect::IntrospectError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use model::api::{ErrorDetail, ErrorResponse};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -113,19 +113,6 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let field = match &self {
@@ -133,11 +120,11 @@ impl IntoResponse for ApiError {
             ApiError::CatalogTooLarge { .. } => Some("schemas"),
             _ => None,
         };
-        let body = ErrorBody {
+        let body = ErrorResponse {
             error: ErrorDetail {
-                code: self.code(),
+                code: self.code().to_string(),
                 message: self.to_string(),
-                field,
+                field: field.map(str::to_string),
             },
         };
         (self.status(), axum::Json(body)).into_response()

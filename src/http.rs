@@ -10,10 +10,7 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::service::{
-    ConnectionRef, DiffRequest, HistoryRequest, Refresh, Service, SnapshotOutcome, SnapshotRef,
-    SnapshotRequest,
-};
+use crate::service::{Service, SnapshotOutcome};
 use crate::store;
 use axum::body::Body;
 use axum::extract::State;
@@ -23,15 +20,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 use http_body_util::BodyExt;
+use model::api::{
+    self, Connection, DiffRequest, Health, HistoryRequest, Refresh, Served, SnapshotRef,
+    SnapshotRequest, StoreKind,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 mod lambda_limit;
-
-pub const SNAPSHOT_PATH: &str = "/api/v1/introspect/postgres/snapshot";
-pub const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
-pub const HISTORY_PATH: &str = "/api/v1/introspect/postgres/history";
 
 /// Builds the store the configuration names, the service and the router.
 pub async fn app(cfg: Config) -> Result<Router, String> {
@@ -59,10 +56,16 @@ pub async fn app(cfg: Config) -> Result<Router, String> {
 
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
-        .route(SNAPSHOT_PATH, post(snapshot).fallback(method_not_allowed))
-        .route(DIFF_PATH, post(diff).fallback(method_not_allowed))
-        .route(HISTORY_PATH, post(history).fallback(method_not_allowed))
-        .route("/healthz", get(healthz).fallback(method_not_allowed))
+        .route(
+            api::SNAPSHOT_PATH,
+            post(snapshot).fallback(method_not_allowed),
+        )
+        .route(api::DIFF_PATH, post(diff).fallback(method_not_allowed))
+        .route(
+            api::HISTORY_PATH,
+            post(history).fallback(method_not_allowed),
+        )
+        .route(api::HEALTH_PATH, get(healthz).fallback(method_not_allowed))
         .fallback(not_found)
         .with_state(service)
 }
@@ -84,23 +87,12 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed on this route".into())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Health {
-    status: &'static str,
-    store: &'static str,
-    memory_only: bool,
-    catalog_reads: u64,
-    memory_bytes: usize,
-    memory_entries: usize,
-}
-
 async fn healthz(State(service): State<Arc<Service>>) -> Response {
     let (bytes, entries) = service.memory().usage();
     axum::Json(Health {
-        status: "ok",
-        store: service.store_name(),
-        memory_only: service.store_name() == "none",
+        status: "ok".into(),
+        store: service.store_kind(),
+        memory_only: service.store_kind() == StoreKind::None,
         catalog_reads: crate::introspect::catalog_reads(),
         memory_bytes: bytes,
         memory_entries: entries,
@@ -190,10 +182,7 @@ fn string_list(
 
 /// The connection part every endpoint shares: `targetDatabaseUrl` or `connectionId`,
 /// `workspaceId`, `schemas`.
-pub fn parse_connection(
-    body: &Map<String, Value>,
-    cfg: &Config,
-) -> Result<ConnectionRef, ApiError> {
+pub fn parse_connection(body: &Map<String, Value>, cfg: &Config) -> Result<Connection, ApiError> {
     let schemas = string_list(body, "schemas", cfg.max_schemas)?.ok_or_else(|| {
         ApiError::bad(
             "schemas",
@@ -206,7 +195,7 @@ pub fn parse_connection(
             "schemas must name at least one schema",
         ));
     }
-    let conn = ConnectionRef {
+    let conn = Connection {
         workspace_id: opt_string(body, "workspaceId")?,
         connection_id: opt_string(body, "connectionId")?,
         target_database_url: opt_string(body, "targetDatabaseUrl")?,
@@ -221,7 +210,7 @@ pub fn parse_connection(
     Ok(conn)
 }
 
-/// Validates a snapshot request body (DESIGN.md §1).
+/// Validates a snapshot request body (ARCHITECTURE.md, "The wire contract").
 pub fn parse_snapshot_request(
     body: &Map<String, Value>,
     cfg: &Config,
@@ -229,14 +218,12 @@ pub fn parse_snapshot_request(
     let conn = parse_connection(body, cfg)?;
     let refresh = match body.get("refresh") {
         None | Some(Value::Null) => Refresh::Cache,
-        Some(Value::String(s)) => match s.as_str() {
-            "cache" => Refresh::Cache,
-            "force" => Refresh::Force,
-            "visible" => Refresh::Visible,
-            other => {
+        Some(Value::String(s)) => match Refresh::parse(s) {
+            Some(refresh) => refresh,
+            None => {
                 return Err(ApiError::bad(
                     "refresh",
-                    format!("refresh must be \"cache\", \"force\" or \"visible\", got {other:?}"),
+                    format!("refresh must be \"cache\", \"force\" or \"visible\", got {s:?}"),
                 ))
             }
         },
@@ -256,7 +243,7 @@ pub fn parse_snapshot_request(
         ));
     }
     Ok(SnapshotRequest {
-        conn,
+        connection: conn,
         refresh,
         visible_tables,
     })
@@ -269,20 +256,17 @@ fn snapshot_ref(
 ) -> Result<SnapshotRef, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(default),
-        Some(Value::String(s)) => Ok(match s.as_str() {
-            "latest" => SnapshotRef::Latest,
-            "previous" => SnapshotRef::Previous,
-            "fresh" => SnapshotRef::Fresh,
-            id if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => {
-                SnapshotRef::Id(id.to_string())
-            }
-            _ => {
-                return Err(ApiError::bad(
+        Some(Value::String(s)) => match SnapshotRef::parse(s) {
+            SnapshotRef::Id(id)
+                if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Err(ApiError::bad(
                     field,
                     format!("{field} must be \"latest\", \"previous\", \"fresh\" or a snapshot id"),
                 ))
             }
-        }),
+            r => Ok(r),
+        },
         Some(_) => Err(ApiError::bad(
             field,
             format!("{field} must be \"latest\", \"previous\", \"fresh\" or a snapshot id"),
@@ -295,7 +279,7 @@ pub fn parse_diff_request(
     cfg: &Config,
 ) -> Result<DiffRequest, ApiError> {
     Ok(DiffRequest {
-        conn: parse_connection(body, cfg)?,
+        connection: parse_connection(body, cfg)?,
         from: snapshot_ref(body, "from", SnapshotRef::Previous)?,
         to: snapshot_ref(body, "to", SnapshotRef::Latest)?,
     })
@@ -306,9 +290,9 @@ pub fn parse_history_request(
     cfg: &Config,
 ) -> Result<HistoryRequest, ApiError> {
     let limit = match body.get("limit") {
-        None | Some(Value::Null) => 20,
+        None | Some(Value::Null) => api::HISTORY_DEFAULT_LIMIT,
         Some(Value::Number(n)) => match n.as_u64() {
-            Some(l) if (1..=200).contains(&l) => l as usize,
+            Some(l) if (1..=api::HISTORY_MAX_LIMIT as u64).contains(&l) => l as usize,
             _ => {
                 return Err(ApiError::bad(
                     "limit",
@@ -333,20 +317,10 @@ pub fn parse_history_request(
         }
     }
     Ok(HistoryRequest {
-        conn: parse_connection(body, cfg)?,
+        connection: parse_connection(body, cfg)?,
         limit,
         before,
     })
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResponseTail<'a> {
-    cache: &'a crate::service::CacheInfo,
-    last_refreshed_at: &'a str,
-    drift: &'a crate::cache::Drift,
-    persistence: &'a crate::service::Persistence,
-    refresh: &'a crate::service::RefreshInfo,
 }
 
 /// `{"snapshot":<stored JSON>,"cache":...,"lastRefreshedAt":...,"drift":...}` written as
@@ -370,12 +344,12 @@ fn snapshot_response(outcome: &SnapshotOutcome, headers: &HeaderMap) -> Result<R
         resp.headers_mut().insert(header::ETAG, etag_value);
         return Ok(resp);
     }
-    let tail = serde_json::to_vec(&ResponseTail {
-        cache: &outcome.cache,
-        last_refreshed_at: &outcome.cached.captured_at,
-        drift: &outcome.cached.drift,
-        persistence: &outcome.persistence,
-        refresh: &outcome.refresh,
+    let tail = serde_json::to_vec(&Served {
+        cache: outcome.cache.clone(),
+        last_refreshed_at: outcome.cached.captured_at.clone(),
+        drift: outcome.cached.drift.clone(),
+        persistence: outcome.persistence.clone(),
+        refresh: outcome.refresh.clone(),
     })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     // `tail` is `{...}`: replace its opening brace with a comma.
@@ -489,7 +463,7 @@ async fn within_budget<T>(
 type Context = Option<axum::Extension<lambda_http::request::RequestContext>>;
 
 /// Puts the request in the caller's workspace (see [`crate::caller`]).
-fn scope(conn: &mut ConnectionRef, cfg: &Config, context: &Context) -> Result<(), ApiError> {
+fn scope(conn: &mut Connection, cfg: &Config, context: &Context) -> Result<(), ApiError> {
     let caller = crate::caller::caller(context.as_ref().map(|c| &c.0), &cfg.workspace_claim);
     if let Some(c) = &caller {
         tracing::debug!(subject = ?c.subject, workspace = ?c.workspace, "authorized caller");
@@ -508,7 +482,7 @@ async fn snapshot(
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
     let mut req = parse_snapshot_request(&body, cfg)?;
-    scope(&mut req.conn, cfg, &context)?;
+    scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.snapshot(req)).await?;
     snapshot_response(&outcome, &headers)
 }
@@ -522,7 +496,7 @@ async fn diff(
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
     let mut req = parse_diff_request(&body, cfg)?;
-    scope(&mut req.conn, cfg, &context)?;
+    scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.diff(req)).await?;
     json_response(&outcome, &headers)
 }
@@ -548,7 +522,7 @@ async fn history(
     let cfg = service.config();
     let body = json_object(body, cfg.max_body_bytes).await?;
     let mut req = parse_history_request(&body, cfg)?;
-    scope(&mut req.conn, cfg, &context)?;
+    scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.history(req)).await?;
     Ok(axum::Json(outcome).into_response())
 }

@@ -4,6 +4,7 @@
 //! do I/O (no network, files, clocks or randomness), so the same code compiles for the
 //! server and for the wasm32 web app and gives the same answers in both.
 
+pub mod api;
 pub mod diff;
 pub mod keys;
 pub mod merge;

@@ -78,6 +78,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use bytes::Bytes;
+use model::api::StoreKind;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -975,8 +976,8 @@ impl DynamoStore {
 
 #[async_trait]
 impl SnapshotStore for DynamoStore {
-    fn name(&self) -> &'static str {
-        "dynamodb"
+    fn kind(&self) -> StoreKind {
+        StoreKind::Dynamodb
     }
 
     /// Checks the table exists with the expected keys (DescribeTable), and warns when

@@ -20,16 +20,8 @@ pub struct StoreKey {
     pub schemas_key: String,
 }
 
-/// Summary of a stored snapshot, as history lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SnapshotSummary {
-    pub id: String,
-    pub captured_at: String,
-    pub signature: String,
-    pub deep_signature: String,
-    pub table_count: usize,
-}
+/// Summary of a stored snapshot, as history lists it (a wire type).
+pub use model::api::SnapshotSummary;
 
 /// A stored snapshot: its summary and its serialized JSON, byte for byte as saved.
 #[derive(Debug, Clone)]
@@ -65,8 +57,13 @@ pub enum StoreError {
 /// (`tests/it/store_suite.rs`).
 #[async_trait]
 pub trait SnapshotStore: Send + Sync {
-    /// `postgres` or `dynamodb`.
-    fn name(&self) -> &'static str;
+    /// Which backend this is (`postgres` or `dynamodb` on the wire).
+    fn kind(&self) -> model::api::StoreKind;
+
+    /// The backend's name, for log lines and test messages.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
 
     /// Prepares the backend (runs migrations, checks the table exists). Idempotent.
     async fn prepare(&self) -> Result<(), StoreError>;

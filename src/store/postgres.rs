@@ -14,6 +14,7 @@
 use super::{NewSnapshot, SnapshotStore, SnapshotSummary, StoreError, StoreKey, StoredSnapshot};
 use async_trait::async_trait;
 use bytes::Bytes;
+use model::api::StoreKind;
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -169,8 +170,8 @@ fn stored(row: &Row) -> Result<StoredSnapshot, tokio_postgres::Error> {
 
 #[async_trait]
 impl SnapshotStore for PostgresStore {
-    fn name(&self) -> &'static str {
-        "postgres"
+    fn kind(&self) -> StoreKind {
+        StoreKind::Postgres
     }
 
     async fn prepare(&self) -> Result<(), StoreError> {

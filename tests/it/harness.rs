@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+use model::api;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -340,8 +341,33 @@ impl TestDb {
     }
 }
 
+/// True under CI (`CI` set to anything but empty, `0` or `false`; GitHub Actions, GitLab
+/// and `.ci/run` set `CI=true`), where every tool a test needs is installed.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// Says why a test cannot run here; the caller then returns. Locally that is a skip
+/// with its reason printed. Under CI a missing moto, `../shared`, node or openssl is a
+/// broken setup, not a pass: this fails the test.
+#[track_caller]
+pub fn skip(reason: &str) {
+    assert!(
+        !in_ci(),
+        "cannot run under CI (CI is set, so a skip would hide a broken setup): {reason}"
+    );
+    eprintln!("skipping: {reason}");
+}
+
+/// A snapshot response read through the wire contract ([`api::Served`]): the test fails
+/// if the response does not parse as the contract says.
+pub fn served(response: &serde_json::Value) -> api::Served {
+    serde_json::from_value(response.clone())
+        .unwrap_or_else(|e| panic!("response does not match model::api::Served ({e}): {response}"))
+}
+
 /// `../shared` beside the project, or `CATSNAP_SHARED_DIR`; `None` (and the caller
-/// prints why it skips) on a clone without it.
+/// says why it skips, see [`skip`]) on a clone without it.
 pub fn shared_dir() -> Option<PathBuf> {
     let p = std::env::var("CATSNAP_SHARED_DIR")
         .map(PathBuf::from)
@@ -404,7 +430,7 @@ impl Server {
         let client = reqwest::Client::new();
         let start = Instant::now();
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await {
+            if let Ok(r) = client.get(server.url(api::HEALTH_PATH)).send().await {
                 if r.status().is_success() {
                     break;
                 }

@@ -9,11 +9,10 @@
 
 use crate::harness;
 use crate::runtime_api::{body_of, LambdaPeer};
+use model::api;
 use serde_json::json;
 
 const LIMIT: usize = 60_000;
-const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
-const DIFF: &str = "/api/v1/introspect/postgres/diff";
 
 #[tokio::test]
 async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
@@ -34,7 +33,7 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
     let gzip = [("accept-encoding", "gzip, deflate, br")];
 
     // A small catalog: well under the limit, sent as JSON text.
-    let (size, small) = fun.invoke(SNAPSHOT, &conn, &[]).await;
+    let (size, small) = fun.invoke(api::SNAPSHOT_PATH, &conn, &[]).await;
     assert_eq!(small["statusCode"], 200, "{small}");
     assert!(size <= LIMIT);
     let small = body_of(&small);
@@ -58,7 +57,7 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
     force["refresh"] = json!("force");
 
     // Without gzip: too large once lambda_http embeds it; a clear 422, within the limit.
-    let (size, refused) = fun.invoke(SNAPSHOT, &force, &[]).await;
+    let (size, refused) = fun.invoke(api::SNAPSHOT_PATH, &force, &[]).await;
     assert!(size <= LIMIT, "the refusal itself fits: {size}");
     assert_eq!(refused["statusCode"], 422, "{refused}");
     let err = body_of(&refused);
@@ -66,10 +65,16 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
     let m = err["error"]["message"].as_str().unwrap();
     assert!(m.contains("Accept-Encoding: gzip"), "{m}");
     assert!(m.contains(&limit), "{m}");
-    crate::openapi::check(&crate::openapi::document(), SNAPSHOT, "post", 422, &err);
+    crate::openapi::check(
+        &crate::openapi::document(),
+        api::SNAPSHOT_PATH,
+        "post",
+        422,
+        &err,
+    );
 
     // With gzip: the same snapshot (a memory hit now), gzip'd and base64'd, fits.
-    let (size, ok) = fun.invoke(SNAPSHOT, &conn, &gzip).await;
+    let (size, ok) = fun.invoke(api::SNAPSHOT_PATH, &conn, &gzip).await;
     assert_eq!(ok["statusCode"], 200, "{}", fun.log());
     assert!(size <= LIMIT, "{size}");
     assert_eq!(ok["isBase64Encoded"], true);
@@ -98,7 +103,7 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
          END LOOP; END $$;",
     )
     .await;
-    let (_, changed) = fun.invoke(SNAPSHOT, &force, &gzip).await;
+    let (_, changed) = fun.invoke(api::SNAPSHOT_PATH, &force, &gzip).await;
     assert_eq!(changed["statusCode"], 200, "{}", fun.log());
     let changed_id = body_of(&changed)["persistence"]["snapshotId"]
         .as_str()
@@ -107,11 +112,11 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
     let mut diff = conn.clone();
     diff["from"] = json!(grown_id);
     diff["to"] = json!(changed_id);
-    let (size, refused) = fun.invoke(DIFF, &diff, &[]).await;
+    let (size, refused) = fun.invoke(api::DIFF_PATH, &diff, &[]).await;
     assert!(size <= LIMIT);
     assert_eq!(refused["statusCode"], 422, "{refused}");
     assert_eq!(body_of(&refused)["error"]["code"], "response_too_large");
-    let (size, ok) = fun.invoke(DIFF, &diff, &gzip).await;
+    let (size, ok) = fun.invoke(api::DIFF_PATH, &diff, &gzip).await;
     assert_eq!(ok["statusCode"], 200, "{ok:.500}");
     assert!(size <= LIMIT);
     assert_eq!(ok["headers"]["content-encoding"], "gzip");
@@ -127,10 +132,10 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
         plain_len > LIMIT,
         "the test diff must exceed the limit: {plain_len}"
     );
-    crate::openapi::check(&crate::openapi::document(), DIFF, "post", 200, &d);
+    crate::openapi::check(&crate::openapi::document(), api::DIFF_PATH, "post", 200, &d);
     // The first, small state is still there to compare with.
     diff["from"] = json!(first_id);
-    let (_, ok) = fun.invoke(DIFF, &diff, &gzip).await;
+    let (_, ok) = fun.invoke(api::DIFF_PATH, &diff, &gzip).await;
     assert_eq!(ok["statusCode"], 200);
     assert_eq!(
         body_of(&ok)["diff"]["tables"]["added"]

@@ -4,9 +4,8 @@
 
 use crate::harness;
 use crate::runtime_api::{body_of, LambdaPeer};
+use model::api;
 use serde_json::{json, Value};
-
-const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
 
 #[tokio::test]
 async fn runs_the_lambda_loop_under_the_runtime_api() {
@@ -14,7 +13,7 @@ async fn runs_the_lambda_loop_under_the_runtime_api() {
     let mut fun = LambdaPeer::start(usize::MAX, &[("REQUIRE_AUTH", "true")]).await;
     let request = json!({"targetDatabaseUrl": db.url, "schemas": ["public"]});
     let mut invoke = async |body: &Value, claims: Option<Value>| -> Value {
-        fun.invoke_as(SNAPSHOT, body, &[], claims).await.1
+        fun.invoke_as(api::SNAPSHOT_PATH, body, &[], claims).await.1
     };
     let ws_a = || Some(json!({"sub": "u1", "workspace_id": "ws-a"}));
     let resp = invoke(&request, ws_a()).await;
@@ -32,12 +31,14 @@ async fn runs_the_lambda_loop_under_the_runtime_api() {
     assert_eq!(b["statusCode"], 200, "{b}");
     let b = body_of(&b);
     assert_eq!(
-        b["cache"]["source"], "fresh",
+        harness::served(&b).cache.source,
+        api::Source::Fresh,
         "another workspace never shares ws-a's snapshot"
     );
     let a_again = body_of(&invoke(&request, ws_a()).await);
     assert_eq!(
-        a_again["cache"]["source"], "mem",
+        harness::served(&a_again).cache.source,
+        api::Source::Mem,
         "same workspace, same key"
     );
     assert_ne!(a_again["cache"]["key"], b["cache"]["key"]);
@@ -45,7 +46,7 @@ async fn runs_the_lambda_loop_under_the_runtime_api() {
     assert_eq!(resp["statusCode"], 200, "{resp}");
     assert!(resp["body"].is_string(), "a JSON body is sent as text");
     let body = body_of(&resp);
-    assert_eq!(body["cache"]["source"], "fresh");
+    assert_eq!(harness::served(&body).cache.source, api::Source::Fresh);
     assert!(body["snapshot"]["tables"]["public.users"].is_object());
     let log = fun.log();
     let json_lines = log

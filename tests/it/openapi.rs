@@ -3,6 +3,7 @@
 //! schemas (types, required fields, enums, maps), errors included.
 
 use crate::harness::Server;
+use model::api;
 use serde_json::{json, Value};
 
 pub(crate) fn document() -> Value {
@@ -112,10 +113,10 @@ async fn the_document_matches_the_router_and_real_responses() {
         .collect();
     documented.sort();
     let mut routed = vec![
-        catalog_snapshot::http::SNAPSHOT_PATH,
-        catalog_snapshot::http::DIFF_PATH,
-        catalog_snapshot::http::HISTORY_PATH,
-        "/healthz",
+        api::SNAPSHOT_PATH,
+        api::DIFF_PATH,
+        api::HISTORY_PATH,
+        api::HEALTH_PATH,
     ];
     routed.sort();
     assert_eq!(documented, routed, "every route documented, nothing more");
@@ -133,7 +134,7 @@ async fn the_document_matches_the_router_and_real_responses() {
         }
         v
     };
-    let snap = "/api/v1/introspect/postgres/snapshot";
+    let snap = api::SNAPSHOT_PATH;
     for req in [
         with(json!({})),
         with(json!({"refresh": "force"})),
@@ -142,36 +143,19 @@ async fn the_document_matches_the_router_and_real_responses() {
         let (status, body) = server.post(snap, &req).await;
         check(&doc, snap, "post", status, &body);
     }
+    let (status, body) = server.post(api::DIFF_PATH, &with(json!({}))).await;
+    check(&doc, api::DIFF_PATH, "post", status, &body);
     let (status, body) = server
-        .post("/api/v1/introspect/postgres/diff", &with(json!({})))
+        .post(api::HISTORY_PATH, &with(json!({"limit": 5})))
         .await;
-    check(
-        &doc,
-        "/api/v1/introspect/postgres/diff",
-        "post",
-        status,
-        &body,
-    );
-    let (status, body) = server
-        .post(
-            "/api/v1/introspect/postgres/history",
-            &with(json!({"limit": 5})),
-        )
-        .await;
-    check(
-        &doc,
-        "/api/v1/introspect/postgres/history",
-        "post",
-        status,
-        &body,
-    );
-    let health: Value = reqwest::get(server.url("/healthz"))
+    check(&doc, api::HISTORY_PATH, "post", status, &body);
+    let health: Value = reqwest::get(server.url(api::HEALTH_PATH))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    check(&doc, "/healthz", "get", 200, &health);
+    check(&doc, api::HEALTH_PATH, "get", 200, &health);
     // Errors too.
     let (status, body) = server.post(snap, &json!({"schemas": []})).await;
     check(&doc, snap, "post", status, &body);
@@ -183,18 +167,9 @@ async fn the_document_matches_the_router_and_real_responses() {
         .await;
     check(&doc, snap, "post", status, &body);
     let (status, body) = server
-        .post(
-            "/api/v1/introspect/postgres/diff",
-            &with(json!({"from": "424242"})),
-        )
+        .post(api::DIFF_PATH, &with(json!({"from": "424242"})))
         .await;
-    check(
-        &doc,
-        "/api/v1/introspect/postgres/diff",
-        "post",
-        status,
-        &body,
-    );
+    check(&doc, api::DIFF_PATH, "post", status, &body);
 }
 
 #[test]

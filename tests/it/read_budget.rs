@@ -5,11 +5,8 @@
 
 use crate::harness::{self, Server};
 use crate::openapi::{check, document};
+use model::api;
 use serde_json::{json, Value};
-
-const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
-const DIFF: &str = "/api/v1/introspect/postgres/diff";
-const HISTORY: &str = "/api/v1/introspect/postgres/history";
 
 #[tokio::test]
 async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved() {
@@ -48,7 +45,9 @@ async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved
     let req = |schemas: Value, refresh: &str| json!({"targetDatabaseUrl": db.url, "schemas": schemas, "refresh": refresh});
 
     // Under the budget: served and saved as usual.
-    let (status, ok) = server.post(SNAPSHOT, &req(json!(["small"]), "cache")).await;
+    let (status, ok) = server
+        .post(api::SNAPSHOT_PATH, &req(json!(["small"]), "cache"))
+        .await;
     assert_eq!(status, 200, "{ok}");
     assert_eq!(ok["persistence"]["saved"], true, "{ok}");
     assert_eq!(
@@ -57,9 +56,11 @@ async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved
     );
 
     // Over the relation budget (views and materialized views count).
-    let (status, over) = server.post(SNAPSHOT, &req(json!(["big"]), "force")).await;
+    let (status, over) = server
+        .post(api::SNAPSHOT_PATH, &req(json!(["big"]), "force"))
+        .await;
     assert_eq!(status, 422, "{over}");
-    check(&doc, SNAPSHOT, "post", status, &over);
+    check(&doc, api::SNAPSHOT_PATH, "post", status, &over);
     assert_eq!(over["error"]["code"], "catalog_too_large");
     assert_eq!(over["error"]["field"], "schemas");
     let m = over["error"]["message"].as_str().unwrap();
@@ -73,7 +74,7 @@ async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved
     }
     // Both schemas together are over too; "small" alone still fits.
     let (status, both) = server
-        .post(SNAPSHOT, &req(json!(["small", "big"]), "cache"))
+        .post(api::SNAPSHOT_PATH, &req(json!(["small", "big"]), "cache"))
         .await;
     assert_eq!(status, 422, "{both}");
     assert!(both["error"]["message"]
@@ -82,7 +83,9 @@ async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved
         .contains("24 relations"));
 
     // Over the column budget.
-    let (status, wide) = server.post(SNAPSHOT, &req(json!(["wide"]), "cache")).await;
+    let (status, wide) = server
+        .post(api::SNAPSHOT_PATH, &req(json!(["wide"]), "cache"))
+        .await;
     assert_eq!(status, 422, "{wide}");
     let m = wide["error"]["message"].as_str().unwrap();
     for part in ["120 columns", "at most 100", "MAX_CATALOG_COLUMNS"] {
@@ -92,19 +95,21 @@ async fn a_catalog_over_the_budget_is_refused_with_a_clear_422_and_nothing_saved
     // A visible refresh with no earlier snapshot becomes a full read: refused the same way.
     let mut visible = req(json!(["big"]), "visible");
     visible["visibleTables"] = json!(["big.t1"]);
-    let (status, v) = server.post(SNAPSHOT, &visible).await;
+    let (status, v) = server.post(api::SNAPSHOT_PATH, &visible).await;
     assert_eq!(status, 422, "{v}");
     // A diff against a fresh read of it too.
     let mut diff = req(json!(["big"]), "cache");
     diff["from"] = json!("fresh");
     diff["to"] = json!("fresh");
-    let (status, d) = server.post(DIFF, &diff).await;
+    let (status, d) = server.post(api::DIFF_PATH, &diff).await;
     assert_eq!(status, 422, "{d}");
-    check(&doc, DIFF, "post", status, &d);
+    check(&doc, api::DIFF_PATH, "post", status, &d);
 
     // Nothing was persisted or cached for the refused schema sets.
     for schemas in [json!(["big"]), json!(["wide"]), json!(["small", "big"])] {
-        let (status, h) = server.post(HISTORY, &req(schemas.clone(), "cache")).await;
+        let (status, h) = server
+            .post(api::HISTORY_PATH, &req(schemas.clone(), "cache"))
+            .await;
         assert_eq!(status, 200, "{h}");
         assert_eq!(h["items"], json!([]), "{schemas}: {h}");
     }

@@ -4,18 +4,15 @@
 
 use crate::harness::{self, Server, PG_PASSWORD};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use model::api;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PATH: &str = "/api/v1/introspect/postgres/snapshot";
-
 /// A Secrets Manager client on moto, or `None` (after saying why) without moto.
 async fn secrets_client() -> Option<(aws_sdk_secretsmanager::Client, String)> {
     let Some(moto) = harness::moto().await else {
-        eprintln!(
-            "skipping Secrets Manager test: moto_server not found (scripts/test.sh installs it)"
-        );
+        harness::skip("Secrets Manager test: moto_server not found (scripts/test.sh installs it)");
         return None;
     };
     let conf = aws_sdk_secretsmanager::Config::builder()
@@ -79,7 +76,7 @@ async fn a_connection_from_secrets_manager_reaches_the_target_and_no_secret_is_s
 
     let (status, resp) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({ "connectionId": "prod", "schemas": ["public"] }),
         )
         .await;
@@ -104,7 +101,7 @@ async fn a_connection_from_secrets_manager_reaches_the_target_and_no_secret_is_s
     // A connectionId the secret does not name is a 400 naming it; raw URLs are off.
     let (status, err) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({ "connectionId": "staging", "schemas": ["public"] }),
         )
         .await;
@@ -112,7 +109,7 @@ async fn a_connection_from_secrets_manager_reaches_the_target_and_no_secret_is_s
     assert_eq!(err["error"]["field"], "connectionId", "{err}");
     let (status, err): (u16, Value) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({ "targetDatabaseUrl": db.url, "schemas": ["public"] }),
         )
         .await;

@@ -2,10 +2,9 @@
 //! front of a real PostgreSQL (target and app database), as a user calls it.
 
 use crate::harness::{self, Server, TestDb, PG_PASSWORD};
+use model::api;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-const PATH: &str = "/api/v1/introspect/postgres/snapshot";
 
 const SHOP: &str = r#"
     CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
@@ -33,7 +32,7 @@ async fn app_store() -> TestDb {
 }
 
 async fn catalog_reads(server: &Server) -> u64 {
-    let h: Value = reqwest::get(server.url("/healthz"))
+    let h: Value = reqwest::get(server.url(api::HEALTH_PATH))
         .await
         .expect("healthz")
         .json()
@@ -55,7 +54,9 @@ async fn store_env(store: Store, name: &str) -> Option<Vec<(String, String)>> {
         Store::DynamoDb => {
             let env = Server::dynamodb_env(&format!("e2e_{name}")).await;
             if env.is_none() {
-                eprintln!("skipping DynamoDB end-to-end run: moto_server not found (scripts/test.sh installs it)");
+                harness::skip(
+                    "DynamoDB end-to-end run: moto_server not found (scripts/test.sh installs it)",
+                );
             }
             env
         }
@@ -83,9 +84,9 @@ async fn cache_then_memory_then_store_then_force(store: Store) {
     };
     let server = Server::start(&as_refs(&env)).await;
 
-    let (status, first) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, first) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200, "{first}");
-    assert_eq!(first["cache"]["source"], "fresh");
+    assert_eq!(harness::served(&first).cache.source, api::Source::Fresh);
     assert_eq!(first["cache"]["hit"], false);
     assert_eq!(
         first["persistence"]["saved"], true,
@@ -116,8 +117,8 @@ async fn cache_then_memory_then_store_then_force(store: Store) {
         "public.users"
     );
 
-    let (_, second) = server.post(PATH, &body(&db, "cache")).await;
-    assert_eq!(second["cache"]["source"], "mem");
+    let (_, second) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
+    assert_eq!(harness::served(&second).cache.source, api::Source::Mem);
     assert_eq!(second["cache"]["hit"], true);
     assert_eq!(second["lastRefreshedAt"], first["lastRefreshedAt"]);
     assert_eq!(second["snapshot"], first["snapshot"]);
@@ -126,15 +127,20 @@ async fn cache_then_memory_then_store_then_force(store: Store) {
     // A new process (a cold container) finds the persisted snapshot.
     drop(server);
     let server = Server::start(&as_refs(&env)).await;
-    let (_, third) = server.post(PATH, &body(&db, "cache")).await;
-    assert_eq!(third["cache"]["source"], "db", "{}", third["cache"]);
+    let (_, third) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
+    assert_eq!(
+        harness::served(&third).cache.source,
+        api::Source::Db,
+        "{}",
+        third["cache"]
+    );
     assert_eq!(third["snapshot"], first["snapshot"]);
     assert_eq!(third["lastRefreshedAt"], first["lastRefreshedAt"]);
     assert_eq!(catalog_reads(&server).await, 0);
 
     // force always reads the catalog, and the capture time moves on.
-    let (_, forced) = server.post(PATH, &body(&db, "force")).await;
-    assert_eq!(forced["cache"]["source"], "fresh");
+    let (_, forced) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
+    assert_eq!(harness::served(&forced).cache.source, api::Source::Fresh);
     assert_ne!(forced["lastRefreshedAt"], first["lastRefreshedAt"]);
     assert_eq!(forced["drift"]["changedSinceLast"], false);
     assert_eq!(
@@ -154,20 +160,22 @@ async fn tier_ages_are_configurable() {
         ("DB_MAX_AGE_MS", "1500"),
     ])
     .await;
-    let (_, a) = server.post(PATH, &body(&db, "cache")).await;
-    assert_eq!(a["cache"]["source"], "fresh");
+    let (_, a) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
+    assert_eq!(harness::served(&a).cache.source, api::Source::Fresh);
     assert_eq!(a["cache"]["ttlMs"], 200);
     assert_eq!(a["cache"]["maxAgeMs"], 1500);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, b) = server.post(PATH, &body(&db, "cache")).await;
+    let (_, b) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(
-        b["cache"]["source"], "db",
+        harness::served(&b).cache.source,
+        api::Source::Db,
         "memory entry expired, store still young"
     );
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let (_, c) = server.post(PATH, &body(&db, "cache")).await;
+    let (_, c) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(
-        c["cache"]["source"], "fresh",
+        harness::served(&c).cache.source,
+        api::Source::Fresh,
         "store entry older than DB_MAX_AGE_MS"
     );
 }
@@ -177,10 +185,10 @@ async fn drift_is_reported_after_a_schema_change() {
     let db = shop_db("drift").await;
     let app = app_store().await;
     let server = Server::start(&[("APP_DATABASE_URL", &app.url)]).await;
-    let (_, before) = server.post(PATH, &body(&db, "force")).await;
+    let (_, before) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
     db.exec("ALTER TABLE public.users ADD COLUMN name text")
         .await;
-    let (_, after) = server.post(PATH, &body(&db, "force")).await;
+    let (_, after) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
     assert_eq!(
         after["drift"]["changedSinceLast"], true,
         "{}",
@@ -201,7 +209,7 @@ async fn drift_is_reported_after_a_schema_change() {
     // A definition-only change moves the deep signature, and drift says so.
     db.exec("ALTER TABLE public.users ALTER COLUMN name SET DEFAULT 'x'")
         .await;
-    let (_, third) = server.post(PATH, &body(&db, "force")).await;
+    let (_, third) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
     assert_eq!(third["drift"]["changedSinceLast"], true);
     assert_eq!(
         third["drift"]["currentSignature"],
@@ -212,11 +220,11 @@ async fn drift_is_reported_after_a_schema_change() {
         after["drift"]["currentDeepSignature"]
     );
     // Unchanged: no drift.
-    let (_, fourth) = server.post(PATH, &body(&db, "force")).await;
+    let (_, fourth) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
     assert_eq!(fourth["drift"]["changedSinceLast"], false);
     // The memory hit reports the drift seen when that snapshot was read.
-    let (_, hit) = server.post(PATH, &body(&db, "cache")).await;
-    assert_eq!(hit["cache"]["source"], "mem");
+    let (_, hit) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
+    assert_eq!(harness::served(&hit).cache.source, api::Source::Mem);
     assert_eq!(hit["drift"], fourth["drift"]);
 }
 
@@ -224,14 +232,14 @@ async fn drift_is_reported_after_a_schema_change() {
 async fn memory_only_mode_says_so_and_still_detects_drift() {
     let db = shop_db("memonly").await;
     let server = Server::start(&[]).await;
-    let (status, a) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, a) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200, "{a}");
-    assert_eq!(a["persistence"]["store"], "none");
+    assert_eq!(harness::served(&a).persistence.store, api::StoreKind::None);
     assert_eq!(a["persistence"]["saved"], false);
     assert!(a["cache"]["maxAgeMs"].is_null());
     assert!(server.log().contains("memory-only"), "{}", server.log());
     db.exec("DROP TABLE public.\"Order Items\"").await;
-    let (_, b) = server.post(PATH, &body(&db, "force")).await;
+    let (_, b) = server.post(api::SNAPSHOT_PATH, &body(&db, "force")).await;
     assert_eq!(b["drift"]["changedSinceLast"], true);
 }
 
@@ -244,7 +252,7 @@ async fn concurrent_misses_share_one_catalog_read() {
     let mut tasks = Vec::new();
     for _ in 0..24 {
         let req = client
-            .post(server.url(PATH))
+            .post(server.url(api::SNAPSHOT_PATH))
             .json(&body(&db, "cache"))
             .send();
         tasks.push(tokio::spawn(async move {
@@ -274,7 +282,9 @@ async fn credentials_never_reach_responses_logs_or_stored_rows() {
     let mut seen = String::new();
     let mut first_key = String::new();
     for refresh in ["cache", "cache", "force"] {
-        let (status, text) = server.post_raw(PATH, &body(&db, refresh).to_string()).await;
+        let (status, text) = server
+            .post_raw(api::SNAPSHOT_PATH, &body(&db, refresh).to_string())
+            .await;
         assert_eq!(status, 200);
         let v: Value = serde_json::from_str(&text).unwrap();
         first_key = v["cache"]["key"].as_str().unwrap().to_string();
@@ -284,7 +294,7 @@ async fn credentials_never_reach_responses_logs_or_stored_rows() {
     let wrong = db.url.replace(PG_PASSWORD, "Wr0ng-Pa55word-zzz");
     let (status, text) = server
         .post_raw(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": wrong, "schemas": ["public"]}).to_string(),
         )
         .await;
@@ -322,12 +332,12 @@ async fn credentials_never_reach_responses_logs_or_stored_rows() {
 async fn wrong_password_never_gets_a_cache_hit() {
     let db = shop_db("wrongpw").await;
     let server = Server::start(&[]).await;
-    let (status, _) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, _) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200);
     let wrong = db.url.replace(PG_PASSWORD, "not-the-password");
     let (status, err) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": wrong, "schemas": ["public"]}),
         )
         .await;
@@ -390,7 +400,7 @@ async fn bad_input_gets_a_400_naming_the_field() {
         ),
     ];
     for (input, field) in cases {
-        let (status, text) = server.post_raw(PATH, &input).await;
+        let (status, text) = server.post_raw(api::SNAPSHOT_PATH, &input).await;
         assert_eq!(status, 400, "{input} -> {text}");
         let v: Value = serde_json::from_str(&text).expect("error body is JSON");
         assert_eq!(v["error"]["code"], "bad_request", "{text}");
@@ -406,19 +416,19 @@ async fn bad_input_gets_a_400_naming_the_field() {
     let r = reqwest::get(server.url("/nope")).await.unwrap();
     assert_eq!(r.status(), 404);
     assert!(r.json::<Value>().await.is_ok());
-    let r = reqwest::get(server.url(PATH)).await.unwrap();
+    let r = reqwest::get(server.url(api::SNAPSHOT_PATH)).await.unwrap();
     assert_eq!(r.status(), 405);
     // An oversized body is refused.
     let big = "x".repeat(300 * 1024);
     let (status, _) = server
         .post_raw(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"schemas": ["public"], "pad": big}).to_string(),
         )
         .await;
     assert_eq!(status, 413);
     // The service is still up.
-    let (status, _) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, _) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200);
 }
 
@@ -430,7 +440,7 @@ async fn dead_targets_fail_fast_with_502_or_504() {
     let started = Instant::now();
     let (status, err) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": format!("postgres://u:pw@127.0.0.1:{port}/db"), "schemas": ["public"]}),
         )
         .await;
@@ -450,7 +460,7 @@ async fn dead_targets_fail_fast_with_502_or_504() {
     let started = Instant::now();
     let (status, err) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": format!("postgres://u:pw@127.0.0.1:{port}/db"), "schemas": ["public"]}),
         )
         .await;
@@ -470,10 +480,13 @@ async fn app_database_down_still_returns_the_fresh_snapshot() {
     let dead = format!("postgres://u:pw@127.0.0.1:{}/app", harness::free_port());
     let server = Server::start(&[("APP_DATABASE_URL", &dead), ("STORE_TIMEOUT_MS", "1000")]).await;
     let started = Instant::now();
-    let (status, v) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, v) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["cache"]["source"], "fresh");
-    assert_eq!(v["persistence"]["store"], "postgres");
+    assert_eq!(harness::served(&v).cache.source, api::Source::Fresh);
+    assert_eq!(
+        harness::served(&v).persistence.store,
+        api::StoreKind::Postgres
+    );
     assert_eq!(v["persistence"]["saved"], false);
     assert!(v["persistence"]["error"]
         .as_str()
@@ -491,7 +504,7 @@ async fn app_database_down_still_returns_the_fresh_snapshot() {
 #[tokio::test]
 async fn signature_matches_the_original_node_algorithm_on_real_responses() {
     let Some(shared) = harness::shared_dir() else {
-        eprintln!("skipping: ../shared not found (seed-signature.mjs lives there)");
+        harness::skip("../shared not found (seed-signature.mjs lives there)");
         return;
     };
     let script = shared.join("tools/seed-signature.mjs");
@@ -501,7 +514,7 @@ async fn signature_matches_the_original_node_algorithm_on_real_responses() {
         .is_err()
         || !script.exists()
     {
-        eprintln!("skipping: node or {} not found", script.display());
+        harness::skip(&format!("node or {} not found", script.display()));
         return;
     }
     let db = shop_db("nodesig").await;
@@ -515,7 +528,7 @@ async fn signature_matches_the_original_node_algorithm_on_real_responses() {
     let server = Server::start(&[]).await;
     let (status, text) = server
         .post_raw(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": db.url, "schemas": ["public", "Sales"]}).to_string(),
         )
         .await;
@@ -548,7 +561,9 @@ async fn gzip_and_etag_for_clients_that_ask() {
     let server = Server::start(&[]).await;
     let client = reqwest::Client::new();
     let send = |headers: &[(&str, &str)]| {
-        let mut r = client.post(server.url(PATH)).json(&body(&db, "cache"));
+        let mut r = client
+            .post(server.url(api::SNAPSHOT_PATH))
+            .json(&body(&db, "cache"));
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
@@ -580,7 +595,7 @@ async fn gzip_and_etag_for_clients_that_ask() {
             .expect("valid gzip");
         let v: Value = serde_json::from_str(&text).expect("gzip body is the JSON response");
         assert_eq!(v["snapshot"], plain["snapshot"]);
-        assert_eq!(v["cache"]["source"], "mem");
+        assert_eq!(harness::served(&v).cache.source, api::Source::Mem);
         assert!(bytes.len() < text.len());
     }
     let refused = send(&[("accept-encoding", "gzip;q=0")]).await.unwrap();
@@ -620,7 +635,7 @@ async fn misses_across_two_processes_share_one_read(store: Store) {
     for i in 0..200 {
         let server = if i % 2 == 0 { &a } else { &b };
         let req = client
-            .post(server.url(PATH))
+            .post(server.url(api::SNAPSHOT_PATH))
             .json(&body(&db, "cache"))
             .send();
         tasks.push(tokio::spawn(async move {
@@ -672,7 +687,7 @@ async fn the_allowlist_refuses_targets_before_connecting() {
         let started = Instant::now();
         let (status, err) = server
             .post(
-                PATH,
+                api::SNAPSHOT_PATH,
                 &json!({"targetDatabaseUrl": format!("postgres://u:pw@{host}/db"), "schemas": ["public"]}),
             )
             .await;
@@ -699,7 +714,7 @@ async fn the_allowlist_refuses_targets_before_connecting() {
     let server = Server::start(&[("TARGET_ALLOWED_HOSTS", "db.example.com, 10.0.0.0/8")]).await;
     let (status, _) = server
         .post(
-            PATH,
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": "postgres://u:pw@192.0.2.10/db", "schemas": ["public"]}),
         )
         .await;
@@ -708,6 +723,6 @@ async fn the_allowlist_refuses_targets_before_connecting() {
     // Loopback listed explicitly: allowed, and the read works through the pinned address.
     let db = shop_db("allowed").await;
     let server = Server::start(&[("TARGET_ALLOWED_HOSTS", "127.0.0.1")]).await;
-    let (status, v) = server.post(PATH, &body(&db, "cache")).await;
+    let (status, v) = server.post(api::SNAPSHOT_PATH, &body(&db, "cache")).await;
     assert_eq!(status, 200, "{v}");
 }

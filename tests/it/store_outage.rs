@@ -19,14 +19,11 @@
 //! durable commit).
 
 use crate::harness::{self, Server};
+use model::api;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
-
-const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
-const DIFF: &str = "/api/v1/introspect/postgres/diff";
-const HISTORY: &str = "/api/v1/introspect/postgres/history";
 
 /// A PostgreSQL cluster of this test's own that it can crash and restart.
 struct AppCluster {
@@ -129,7 +126,7 @@ struct Seen {
 
 async fn post(base: String, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
-        .post(format!("{base}{SNAPSHOT}"))
+        .post(format!("{base}{}", api::SNAPSHOT_PATH))
         .json(&body)
         .send()
         .await
@@ -277,7 +274,7 @@ async fn the_app_store_crashing_mid_run_loses_no_acknowledged_snapshot() {
     // Every acknowledged snapshot loads again with the same signatures.
     let conn = json!({"targetDatabaseUrl": target.url, "schemas": ["public"]});
     let (status, history) = server
-        .post(HISTORY, &{
+        .post(api::HISTORY_PATH, &{
             let mut h = conn.clone();
             h["limit"] = json!(200);
             h
@@ -290,7 +287,7 @@ async fn the_app_store_crashing_mid_run_loses_no_acknowledged_snapshot() {
         d["from"] = json!(id);
         d["to"] = json!(id);
         let server = &server;
-        async move { server.post(DIFF, &d).await }
+        async move { server.post(api::DIFF_PATH, &d).await }
     };
     for s in seen.iter().filter(|s| s.saved) {
         let id = s.id.clone().unwrap_or_default();

@@ -3,6 +3,7 @@
 
 use crate::harness::{self, Server};
 use catalog_snapshot::introspect::{self, TargetOptions};
+use model::api;
 use serde_json::json;
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ async fn uses_tls(url: &str) -> bool {
 async fn sslmode_is_honoured_and_verify_full_checks_the_name() {
     let pg = harness::pg().await;
     let Some(ca) = pg.ca_file.clone() else {
-        eprintln!("skipping TLS test: the test cluster runs without TLS (openssl not found)");
+        harness::skip("TLS test: the test cluster runs without TLS (openssl not found)");
         return;
     };
     let db = crate::snapshot_api::shop_db("tls").await;
@@ -46,7 +47,7 @@ async fn sslmode_is_honoured_and_verify_full_checks_the_name() {
         async move {
             server
                 .post(
-                    "/api/v1/introspect/postgres/snapshot",
+                    api::SNAPSHOT_PATH,
                     &json!({"targetDatabaseUrl": url, "schemas": ["public"], "refresh": "force"}),
                 )
                 .await
@@ -68,7 +69,7 @@ async fn sslmode_is_honoured_and_verify_full_checks_the_name() {
     let plain = Server::start(&[]).await;
     let (status, v) = plain
         .post(
-            "/api/v1/introspect/postgres/snapshot",
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": at("localhost", "verify-ca"), "schemas": ["public"]}),
         )
         .await;
@@ -77,7 +78,7 @@ async fn sslmode_is_honoured_and_verify_full_checks_the_name() {
     // Callers may not point the service at server-side files.
     let (status, v) = plain
         .post(
-            "/api/v1/introspect/postgres/snapshot",
+            api::SNAPSHOT_PATH,
             &json!({"targetDatabaseUrl": format!("{}?sslrootcert=/etc/passwd", db.url), "schemas": ["public"]}),
         )
         .await;

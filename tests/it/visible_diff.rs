@@ -2,11 +2,8 @@
 //! real PostgreSQL target and app database.
 
 use crate::harness::{self, Server, TestDb};
+use model::api;
 use serde_json::{json, Value};
-
-const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
-const DIFF: &str = "/api/v1/introspect/postgres/diff";
-const HISTORY: &str = "/api/v1/introspect/postgres/history";
 
 const SCHEMA: &str = r#"
     CREATE TYPE public.status AS ENUM ('new', 'paid');
@@ -56,7 +53,12 @@ fn visible(db: &TestDb, tables: &[&str]) -> Value {
 #[tokio::test]
 async fn visible_refresh_rereads_only_the_visible_tables_and_matches_a_full_read() {
     let (db, server) = setup("visible").await;
-    let first = ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    let first = ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
 
     // Change a visible table and a hidden one.
     db.exec(
@@ -64,8 +66,18 @@ async fn visible_refresh_rereads_only_the_visible_tables_and_matches_a_full_read
              ALTER TABLE public.misc1 ADD COLUMN hidden_change int;",
     )
     .await;
-    let v = ok(&server, SNAPSHOT, visible(&db, &["public.orders"])).await;
-    assert_eq!(v["refresh"]["performed"], "visible", "{}", v["refresh"]);
+    let v = ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        visible(&db, &["public.orders"]),
+    )
+    .await;
+    assert_eq!(
+        harness::served(&v).refresh.performed,
+        api::PerformedRefresh::Visible,
+        "{}",
+        v["refresh"]
+    );
     assert_eq!(v["refresh"]["refreshedTables"], json!(["public.orders"]));
     let snap = &v["snapshot"];
     assert_eq!(
@@ -85,7 +97,12 @@ async fn visible_refresh_rereads_only_the_visible_tables_and_matches_a_full_read
     // Revert the hidden change: the merged snapshot now equals a full read of the state.
     db.exec("ALTER TABLE public.misc1 DROP COLUMN hidden_change")
         .await;
-    let full = ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    let full = ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
     assert_eq!(
         full["snapshot"]["meta"]["signature"],
         snap["meta"]["signature"]
@@ -99,7 +116,12 @@ async fn visible_refresh_rereads_only_the_visible_tables_and_matches_a_full_read
 #[tokio::test]
 async fn visible_refresh_handles_dropped_tables_and_relationships_from_hidden_tables() {
     let (db, server) = setup("visdrop").await;
-    ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
     // A hidden table gains an FK to a visible one; a visible table is dropped.
     db.exec(
         "ALTER TABLE public.misc2 ADD COLUMN user_id bigint REFERENCES public.users(id);
@@ -108,11 +130,14 @@ async fn visible_refresh_handles_dropped_tables_and_relationships_from_hidden_ta
     .await;
     let v = ok(
         &server,
-        SNAPSHOT,
+        api::SNAPSHOT_PATH,
         visible(&db, &["public.users", "public.misc3"]),
     )
     .await;
-    assert_eq!(v["refresh"]["performed"], "visible");
+    assert_eq!(
+        harness::served(&v).refresh.performed,
+        api::PerformedRefresh::Visible
+    );
     assert_eq!(v["refresh"]["removedTables"], json!(["public.misc3"]));
     let snap = &v["snapshot"];
     assert!(snap["tables"].get("public.misc3").is_none());
@@ -128,7 +153,12 @@ async fn visible_refresh_handles_dropped_tables_and_relationships_from_hidden_ta
     );
     // The hidden table's own columns were not re-read, so its new column is not there yet,
     // but the relationship is; a full read agrees on relationships.
-    let full = ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    let full = ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
     assert_eq!(full["snapshot"]["relationships"], snap["relationships"]);
 }
 
@@ -136,15 +166,21 @@ async fn visible_refresh_handles_dropped_tables_and_relationships_from_hidden_ta
 async fn visible_refresh_rejects_bad_names_and_falls_back_to_full_reads() {
     let (db, server) = setup("visbad").await;
     // No earlier snapshot: a full read, and the response says so.
-    let v = ok(&server, SNAPSHOT, visible(&db, &["public.users"])).await;
-    assert_eq!(v["refresh"]["performed"], "full");
+    let v = ok(&server, api::SNAPSHOT_PATH, visible(&db, &["public.users"])).await;
+    assert_eq!(
+        harness::served(&v).refresh.performed,
+        api::PerformedRefresh::Full
+    );
     assert!(v["refresh"]["note"]
         .as_str()
         .unwrap()
         .contains("no earlier snapshot"));
 
     let (status, e) = server
-        .post(SNAPSHOT, &visible(&db, &["public.nope", "public.users"]))
+        .post(
+            api::SNAPSHOT_PATH,
+            &visible(&db, &["public.nope", "public.users"]),
+        )
         .await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["field"], "visibleTables");
@@ -155,7 +191,7 @@ async fn visible_refresh_rejects_bad_names_and_falls_back_to_full_reads() {
 
     let (status, e) = server
         .post(
-            SNAPSHOT,
+            api::SNAPSHOT_PATH,
             &visible(&db, &["not.a.table.key", "public.\"open"]),
         )
         .await;
@@ -173,8 +209,13 @@ async fn visible_refresh_rejects_bad_names_and_falls_back_to_full_reads() {
         "public.audit",
         "public.misc1",
     ];
-    let v = ok(&server, SNAPSHOT, visible(&db, &many)).await;
-    assert_eq!(v["refresh"]["performed"], "full", "{}", v["refresh"]);
+    let v = ok(&server, api::SNAPSHOT_PATH, visible(&db, &many)).await;
+    assert_eq!(
+        harness::served(&v).refresh.performed,
+        api::PerformedRefresh::Full,
+        "{}",
+        v["refresh"]
+    );
     assert!(v["refresh"]["note"].as_str().unwrap().contains("full read"));
 }
 
@@ -199,7 +240,12 @@ fn attr<'a>(c: &'a Value, name: &str) -> &'a Value {
 #[tokio::test]
 async fn diff_names_each_kind_of_change_with_before_and_after() {
     let (db, server) = setup("diff").await;
-    ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
     db.exec(r#"
         ALTER TABLE public.orders ALTER COLUMN total TYPE numeric(14,2);
         ALTER TABLE public.orders ALTER COLUMN total SET NOT NULL;
@@ -216,7 +262,7 @@ async fn diff_names_each_kind_of_change_with_before_and_after() {
     "#).await;
     let d = ok(
         &server,
-        DIFF,
+        api::DIFF_PATH,
         req(&db, json!({"from": "latest", "to": "fresh"})),
     )
     .await;
@@ -270,22 +316,24 @@ async fn diff_names_each_kind_of_change_with_before_and_after() {
         .contains(&json!("public.misc4")));
 
     // The fresh read was persisted: previous -> latest gives the same diff.
-    let again = ok(&server, DIFF, req(&db, json!({}))).await;
+    let again = ok(&server, api::DIFF_PATH, req(&db, json!({}))).await;
     assert_eq!(again["diff"], d["diff"]);
     assert_eq!(again["to"]["id"], d["to"]["id"]);
     // Explicit ids work, and an unknown id is a 404.
     let by_id = ok(
         &server,
-        DIFF,
+        api::DIFF_PATH,
         req(&db, json!({"from": d["from"]["id"], "to": d["to"]["id"]})),
     )
     .await;
     assert_eq!(by_id["diff"], d["diff"]);
     let (status, e) = server
-        .post(DIFF, &req(&db, json!({"from": "999999"})))
+        .post(api::DIFF_PATH, &req(&db, json!({"from": "999999"})))
         .await;
     assert_eq!(status, 404, "{e}");
-    let (status, e) = server.post(DIFF, &req(&db, json!({"from": 7}))).await;
+    let (status, e) = server
+        .post(api::DIFF_PATH, &req(&db, json!({"from": 7})))
+        .await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["field"], "from");
 }
@@ -296,15 +344,25 @@ async fn history_lists_snapshots_newest_first_with_pages() {
     let mut captured = Vec::new();
     for i in 0..4 {
         db.exec(&format!("CREATE TABLE public.h{i} (id int)")).await;
-        let v = ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+        let v = ok(
+            &server,
+            api::SNAPSHOT_PATH,
+            req(&db, json!({"refresh": "force"})),
+        )
+        .await;
         captured.push(v["lastRefreshedAt"].as_str().unwrap().to_string());
     }
     // An unchanged re-read supersedes the latest instead of piling up.
-    let v = ok(&server, SNAPSHOT, req(&db, json!({"refresh": "force"}))).await;
+    let v = ok(
+        &server,
+        api::SNAPSHOT_PATH,
+        req(&db, json!({"refresh": "force"})),
+    )
+    .await;
     *captured.last_mut().unwrap() = v["lastRefreshedAt"].as_str().unwrap().to_string();
     captured.reverse();
 
-    let page1 = ok(&server, HISTORY, req(&db, json!({"limit": 3}))).await;
+    let page1 = ok(&server, api::HISTORY_PATH, req(&db, json!({"limit": 3}))).await;
     let items = page1["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     let times: Vec<&str> = items
@@ -320,7 +378,7 @@ async fn history_lists_snapshots_newest_first_with_pages() {
     let next = page1["nextBefore"].as_str().expect("a next page");
     let page2 = ok(
         &server,
-        HISTORY,
+        api::HISTORY_PATH,
         req(&db, json!({"limit": 3, "before": next})),
     )
     .await;
@@ -328,7 +386,9 @@ async fn history_lists_snapshots_newest_first_with_pages() {
     assert_eq!(items2.len(), 1);
     assert_eq!(items2[0]["capturedAt"], captured[3].as_str());
     assert!(page2.get("nextBefore").is_none());
-    let (status, e) = server.post(HISTORY, &req(&db, json!({"limit": 0}))).await;
+    let (status, e) = server
+        .post(api::HISTORY_PATH, &req(&db, json!({"limit": 0})))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(e["error"]["field"], "limit");
 }

@@ -846,7 +846,7 @@ async fn moto_store(moto: &harness::Moto, table: &str) -> DynamoStore {
 }
 
 fn skip_without_moto() {
-    eprintln!("skipping DynamoDB store suite: moto_server not found (scripts/test.sh installs it)");
+    harness::skip("DynamoDB store suite: moto_server not found (scripts/test.sh installs it)");
 }
 
 type RawItem = HashMap<String, AttributeValue>;

@@ -41,7 +41,7 @@ fn light_signature_matches_node_vectors() {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            println!("skipping: {} not found ({e})", path.display());
+            skip(&format!("{} not found ({e})", path.display()));
             return;
         }
     };
@@ -219,7 +219,7 @@ fn random_snapshot(rng: &mut Lcg) -> Snapshot {
 fn light_signature_matches_node_on_random_awkward_keys() {
     let script = shared_dir().join("tools/seed-signature.mjs");
     if !script.exists() {
-        println!("skipping: {} not found", script.display());
+        skip(&format!("{} not found", script.display()));
         return;
     }
     let mut rng = Lcg::new(2024);
@@ -235,7 +235,7 @@ fn light_signature_matches_node_on_random_awkward_keys() {
         let mut child = match child {
             Ok(c) => c,
             Err(e) => {
-                println!("skipping: cannot run node ({e})");
+                skip(&format!("cannot run node ({e})"));
                 return;
             }
         };

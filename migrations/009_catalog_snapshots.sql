@@ -1,4 +1,4 @@
--- 009_catalog_snapshots.sql: the PostgreSQL persistent tier (DESIGN.md §4).
+-- 009_catalog_snapshots.sql: the PostgreSQL persistent tier (ARCHITECTURE.md, "Tiers and stores").
 -- Idempotent: the service applies it at start (see src/store/postgres.rs); it can also be
 -- applied by hand with `psql "$APP_DATABASE_URL" -v ON_ERROR_STOP=1 -f migrations/009_catalog_snapshots.sql`.
 -- Serves PostgreSQL 13 and later.

@@ -1,5 +1,5 @@
-//! Connection keys (DESIGN.md §6): how a target connection and schema set are named in
-//! cache keys, stored rows, logs and responses.
+//! Connection keys (ARCHITECTURE.md, "Decisions so far"): how a target connection and
+//! schema set are named in cache keys, stored rows, logs and responses.
 //!
 //! Owns target URL validation and normalization and the keyed hash (HMAC-SHA256 with
 //! `CONNECTION_KEY_SECRET`) over the normalized URL *including its credentials*, so a

@@ -1,4 +1,5 @@
-//! Which target databases a deployed function may connect to (DESIGN.md §6, issue 6).
+//! Which target databases a deployed function may connect to (ARCHITECTURE.md,
+//! "Decisions so far"; issue 6).
 //!
 //! Owns the allowlist (`TARGET_ALLOWED_HOSTS`: host names, `*.suffix` wildcards, IP
 //! addresses and CIDR ranges) and the rule that loopback, link-local (which holds the

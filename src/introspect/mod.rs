@@ -1,4 +1,4 @@
-//! Reading the target catalog (DESIGN.md §5).
+//! Reading the target catalog (ARCHITECTURE.md, "Where SQL lives").
 //!
 //! Owns the connection to a customer database and the catalog queries (one `.sql` file
 //! per concern, beside this file), run as a fixed number of whole-set `pg_catalog`

@@ -1,12 +1,14 @@
 //! A pure diff between two snapshots: per object kind (tables, columns, relationships,
-//! indexes, constraints, enums) the keys added, removed and changed, with the changed
-//! attributes' before and after values. Used by the diff endpoint and the web app.
+//! indexes, constraints, enums, triggers, policies, rules, statistics, functions,
+//! sequences, types, extensions, collations, schemas) the keys added, removed and
+//! changed, with the changed attributes' before and after values. Used by the diff
+//! endpoint and the web app.
 //!
 //! Owns the diff's JSON shape (camelCase). It must never do I/O, never report volatile
 //! facts (a table's `rowEstimate` and `refreshedAt`) or `meta`, and never depend on hash
 //! order: output is sorted by key, attributes by name, so two runs give identical JSON.
 
-use crate::{Constraint, ConstraintKind, Index, Relationship, Snapshot, Table};
+use crate::{Index, Snapshot, Table, Trigger};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,6 +32,26 @@ pub struct SnapshotDiff {
     pub constraints: KindDiff,
     #[serde(default)]
     pub enums: KindDiff,
+    #[serde(default)]
+    pub triggers: KindDiff,
+    #[serde(default)]
+    pub policies: KindDiff,
+    #[serde(default)]
+    pub rules: KindDiff,
+    #[serde(default)]
+    pub statistics: KindDiff,
+    #[serde(default)]
+    pub functions: KindDiff,
+    #[serde(default)]
+    pub sequences: KindDiff,
+    #[serde(default)]
+    pub types: KindDiff,
+    #[serde(default)]
+    pub extensions: KindDiff,
+    #[serde(default)]
+    pub collations: KindDiff,
+    #[serde(default)]
+    pub schemas: KindDiff,
     /// Counts per kind, and their total.
     #[serde(default)]
     pub summary: DiffSummary,
@@ -100,6 +122,26 @@ pub struct DiffSummary {
     pub indexes: KindCounts,
     pub constraints: KindCounts,
     pub enums: KindCounts,
+    #[serde(default)]
+    pub triggers: KindCounts,
+    #[serde(default)]
+    pub policies: KindCounts,
+    #[serde(default)]
+    pub rules: KindCounts,
+    #[serde(default)]
+    pub statistics: KindCounts,
+    #[serde(default)]
+    pub functions: KindCounts,
+    #[serde(default)]
+    pub sequences: KindCounts,
+    #[serde(default)]
+    pub types: KindCounts,
+    #[serde(default)]
+    pub extensions: KindCounts,
+    #[serde(default)]
+    pub collations: KindCounts,
+    #[serde(default)]
+    pub schemas: KindCounts,
     pub total: usize,
 }
 
@@ -139,7 +181,7 @@ impl SnapshotDiff {
     }
 
     /// The kinds with their JSON names, in output order.
-    pub fn kinds(&self) -> [(&'static str, &KindDiff); 6] {
+    pub fn kinds(&self) -> [(&'static str, &KindDiff); 16] {
         [
             ("tables", &self.tables),
             ("columns", &self.columns),
@@ -147,6 +189,16 @@ impl SnapshotDiff {
             ("indexes", &self.indexes),
             ("constraints", &self.constraints),
             ("enums", &self.enums),
+            ("triggers", &self.triggers),
+            ("policies", &self.policies),
+            ("rules", &self.rules),
+            ("statistics", &self.statistics),
+            ("functions", &self.functions),
+            ("sequences", &self.sequences),
+            ("types", &self.types),
+            ("extensions", &self.extensions),
+            ("collations", &self.collations),
+            ("schemas", &self.schemas),
         ]
     }
 
@@ -159,21 +211,28 @@ impl SnapshotDiff {
             indexes: self.indexes.counts(),
             constraints: self.constraints.counts(),
             enums: self.enums.counts(),
+            triggers: self.triggers.counts(),
+            policies: self.policies.counts(),
+            rules: self.rules.counts(),
+            statistics: self.statistics.counts(),
+            functions: self.functions.counts(),
+            sequences: self.sequences.counts(),
+            types: self.types.counts(),
+            extensions: self.extensions.counts(),
+            collations: self.collations.counts(),
+            schemas: self.schemas.counts(),
             total: 0,
         };
-        s.total = s.tables.total()
-            + s.columns.total()
-            + s.relationships.total()
-            + s.indexes.total()
-            + s.constraints.total()
-            + s.enums.total();
+        s.total = self.kinds().iter().map(|(_, k)| k.counts().total()).sum();
         s
     }
 }
 
-/// Diffs two snapshots. Tables and columns are matched by key only (a renamed table is
-/// removed plus added); foreign keys, indexes and constraints that were only renamed are
-/// reported as one change with `renamedFrom` and a `name` attribute.
+/// Diffs two snapshots. Tables, columns and the other kinds keyed by name are matched by
+/// key only (a renamed table is removed plus added); foreign keys, indexes, constraints,
+/// triggers and policies whose only difference is their name are reported as one change
+/// with `renamedFrom` and a `name` attribute (and nothing else may differ: a unique
+/// index does not pair with a primary-key index of another name).
 pub fn diff(before: &Snapshot, after: &Snapshot) -> SnapshotDiff {
     let mut d = SnapshotDiff {
         tables: diff_map(
@@ -192,57 +251,55 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> SnapshotDiff {
         indexes: diff_map(&before.indexes, &after.indexes, PartialEq::eq, &[]),
         constraints: diff_map(&before.constraints, &after.constraints, PartialEq::eq, &[]),
         enums: diff_map(&before.enums, &after.enums, PartialEq::eq, &[]),
+        triggers: diff_map(&before.triggers, &after.triggers, PartialEq::eq, &[]),
+        policies: diff_map(&before.policies, &after.policies, PartialEq::eq, &[]),
+        rules: diff_map(&before.rules, &after.rules, PartialEq::eq, &[]),
+        statistics: diff_map(&before.statistics, &after.statistics, PartialEq::eq, &[]),
+        functions: diff_map(&before.functions, &after.functions, PartialEq::eq, &[]),
+        sequences: diff_map(&before.sequences, &after.sequences, PartialEq::eq, &[]),
+        types: diff_map(&before.types, &after.types, PartialEq::eq, &[]),
+        extensions: diff_map(&before.extensions, &after.extensions, PartialEq::eq, &[]),
+        collations: diff_map(&before.collations, &after.collations, PartialEq::eq, &[]),
+        schemas: diff_map(&before.schemas, &after.schemas, PartialEq::eq, &[]),
         summary: DiffSummary::default(),
     };
     match_renames(
         &mut d.relationships,
         &before.relationships,
         &after.relationships,
-        relationship_identity,
+        |r| identity_without_name(r, None),
     );
-    match_renames(
-        &mut d.indexes,
-        &before.indexes,
-        &after.indexes,
-        index_identity,
-    );
+    match_renames(&mut d.indexes, &before.indexes, &after.indexes, |ix| {
+        identity_without_name(ix, Some(index_definition_without_name(ix)?))
+    });
     match_renames(
         &mut d.constraints,
         &before.constraints,
         &after.constraints,
-        constraint_identity,
+        |c| identity_without_name(c, None),
     );
+    match_renames(&mut d.triggers, &before.triggers, &after.triggers, |t| {
+        identity_without_name(t, Some(trigger_definition_without_name(t)?))
+    });
+    match_renames(&mut d.policies, &before.policies, &after.policies, |p| {
+        identity_without_name(p, None)
+    });
     d.summary = d.compute_summary();
     d
 }
 
-/// Equality of two tables' definitions, ignoring their volatile fields. Destructured so
-/// that a new field on `Table` must be placed on one side or the other.
+/// Equality of two tables' definitions, ignoring their volatile fields.
 fn table_eq_ignoring_volatile(a: &Table, b: &Table) -> bool {
-    let Table {
-        schema,
-        name,
-        kind,
-        comment,
-        row_estimate: _,
-        primary_key,
-        partition_of,
-        partition_bound,
-        partition_key,
-        partitions,
-        view_definition,
-        refreshed_at: _,
-    } = a;
-    *schema == b.schema
-        && *name == b.name
-        && *kind == b.kind
-        && *comment == b.comment
-        && *primary_key == b.primary_key
-        && *partition_of == b.partition_of
-        && *partition_bound == b.partition_bound
-        && *partition_key == b.partition_key
-        && *partitions == b.partitions
-        && *view_definition == b.view_definition
+    let strip = |t: &Table| Table {
+        row_estimate: None,
+        refreshed_at: None,
+        ..t.clone()
+    };
+    if a.row_estimate == b.row_estimate && a.refreshed_at == b.refreshed_at {
+        a == b
+    } else {
+        strip(a) == strip(b)
+    }
 }
 
 /// Walks both maps in merged key order (no hashing). Only entries that differ under `eq`
@@ -388,29 +445,44 @@ fn match_renames<'a, T: Serialize, K: Ord>(
     }
 }
 
-/// A foreign key's identity apart from its name: the same columns referencing the same
-/// columns of the same table.
-fn relationship_identity(r: &Relationship) -> Option<(&str, &[String], &str, &[String])> {
-    Some((&r.from_table, &r.from_columns, &r.to_table, &r.to_columns))
+/// An object's identity apart from its name: every attribute but `name` (with
+/// `definition` replaced by `definition`, when given: the definition with the name cut
+/// out), as canonical JSON. Two objects pair as a rename only when these are equal, so
+/// nothing but the name may differ.
+fn identity_without_name<T: Serialize>(obj: &T, definition: Option<String>) -> Option<String> {
+    let Value::Object(mut m) = serde_json::to_value(obj).ok()? else {
+        return None;
+    };
+    m.remove("name");
+    if let Some(def) = definition {
+        m.insert("definition".into(), Value::String(def));
+    }
+    serde_json::to_string(&m).ok()
 }
 
-/// An index's identity apart from its name: its table and its definition with the name
-/// cut out (`CREATE [UNIQUE] INDEX <name> ON [ONLY] ...`). `None` when the definition
-/// does not carry the name where expected, so no rename is guessed.
-fn index_identity(ix: &Index) -> Option<(&str, String)> {
-    let marker = format!(" INDEX {} ON ", ix.name);
-    let at = ix.definition.find(&marker)?;
-    let mut def = String::with_capacity(ix.definition.len());
-    def.push_str(&ix.definition[..at]);
-    def.push_str(" INDEX ON ");
-    def.push_str(&ix.definition[at + marker.len()..]);
-    Some((&ix.table, def))
+/// An index definition with its name cut out (`CREATE [UNIQUE] INDEX <name> ON [ONLY]
+/// ...`). `None` when the definition does not carry the name where expected, so no
+/// rename is guessed.
+fn index_definition_without_name(ix: &Index) -> Option<String> {
+    cut_name(
+        &ix.definition,
+        &format!(" INDEX {} ON ", ix.name),
+        " INDEX ON ",
+    )
 }
 
-/// A constraint's identity apart from its name (`pg_get_constraintdef` does not include
-/// the name).
-fn constraint_identity(c: &Constraint) -> Option<(&str, ConstraintKind, &[String], &str)> {
-    Some((&c.table, c.kind, &c.columns, &c.definition))
+/// A trigger definition with its name cut out (`CREATE [CONSTRAINT] TRIGGER <name> ...`).
+fn trigger_definition_without_name(t: &Trigger) -> Option<String> {
+    cut_name(&t.definition, &format!(" TRIGGER {} ", t.name), " TRIGGER ")
+}
+
+fn cut_name(definition: &str, marker: &str, replacement: &str) -> Option<String> {
+    let at = definition.find(marker)?;
+    let mut def = String::with_capacity(definition.len());
+    def.push_str(&definition[..at]);
+    def.push_str(replacement);
+    def.push_str(&definition[at + marker.len()..]);
+    Some(def)
 }
 
 #[cfg(test)]

@@ -1,18 +1,20 @@
 //! Merging a visible-tables re-read into an earlier snapshot (refresh "visible").
 //!
 //! Owns the rule that makes a merged snapshot equal to a full read of the same state:
-//! every object of a re-read table is replaced (relationships touching it on either
-//! side, too), tables that no longer exist leave with their columns, indexes,
-//! constraints and relationships, and derived facts (partition lists, PK/FK column
-//! marks) are recomputed over the whole result. It must never do I/O and never move
+//! every object of a re-read table is replaced (its columns, indexes, constraints,
+//! triggers, policies, rules and statistics, and relationships touching it on either
+//! side), tables that no longer exist leave with all of those, the schema-wide kinds
+//! (enums, functions, sequences, types, extensions, collations, schemas) are taken whole
+//! from the re-read, and derived facts (partition lists, PK/FK column marks) are
+//! recomputed over the whole result. It must never do I/O and never move
 //! `meta.capturedAt`: that stays the time of the last full read.
 
 use crate::{PartialRefresh, Snapshot};
 use std::collections::{BTreeSet, HashSet};
 
 /// Merges `fresh` (a read of just the `reread` tables, holding their columns, indexes,
-/// constraints, the relationships touching them on either side, and every enum of the
-/// schemas) into `base`. `gone` are requested tables the read did not find: they are
+/// constraints, triggers, policies, rules and statistics, the relationships touching
+/// them on either side, and every schema-wide object of the schemas) into `base`. `gone` are requested tables the read did not find: they are
 /// removed. Sets each re-read table's `refreshedAt`, records the partial refresh in
 /// `meta`, and re-seals the signatures.
 pub fn merge_visible(
@@ -50,6 +52,14 @@ pub fn merge_visible_unsealed(
     base.relationships.retain(|_, r| {
         !touched.contains(r.from_table.as_str()) && !touched.contains(r.to_table.as_str())
     });
+    base.triggers
+        .retain(|_, t| !touched.contains(t.table.as_str()));
+    base.policies
+        .retain(|_, p| !touched.contains(p.table.as_str()));
+    base.rules
+        .retain(|_, r| !touched.contains(r.table.as_str()));
+    base.statistics
+        .retain(|_, st| !touched.contains(st.table.as_str()));
 
     let reread: Vec<String> = fresh.tables.keys().cloned().collect();
     for (k, mut t) in fresh.tables {
@@ -60,7 +70,18 @@ pub fn merge_visible_unsealed(
     base.indexes.extend(fresh.indexes);
     base.constraints.extend(fresh.constraints);
     base.relationships.extend(fresh.relationships);
+    base.triggers.extend(fresh.triggers);
+    base.policies.extend(fresh.policies);
+    base.rules.extend(fresh.rules);
+    base.statistics.extend(fresh.statistics);
     base.enums = fresh.enums;
+    base.functions = fresh.functions;
+    base.sequences = fresh.sequences;
+    base.types = fresh.types;
+    base.extensions = fresh.extensions;
+    base.collations = fresh.collations;
+    base.schemas = fresh.schemas;
+    base.meta.missing_schemas = fresh.meta.missing_schemas;
 
     recompute_derived(&mut base);
     let mut tables: BTreeSet<String> = base
@@ -141,6 +162,10 @@ mod tests {
         p.relationships.retain(|_, r| {
             keep.contains(r.from_table.as_str()) || keep.contains(r.to_table.as_str())
         });
+        p.triggers.retain(|_, t| keep.contains(t.table.as_str()));
+        p.policies.retain(|_, x| keep.contains(x.table.as_str()));
+        p.rules.retain(|_, x| keep.contains(x.table.as_str()));
+        p.statistics.retain(|_, x| keep.contains(x.table.as_str()));
         p
     }
 
@@ -213,5 +238,27 @@ mod tests {
         );
         assert!(!merged.columns[&child_key(&b, "a_id")].is_foreign_key);
         assert_eq!(merged.meta.table_count, 1);
+    }
+
+    #[test]
+    fn a_visible_reread_with_every_kind_equals_a_full_read() {
+        let mut full = crate::testutil::sample_every_kind();
+        crate::signature::seal(&mut full);
+        // Re-read users (its trigger and policy come back) into a base that lacks them.
+        let mut stale = full.clone();
+        stale.triggers.clear();
+        stale.policies.clear();
+        stale.functions.clear();
+        crate::signature::seal(&mut stale);
+        let partial = only(&full, &["public.users"]);
+        let merged = merge_visible(stale, partial, &[], "t");
+        assert_eq!(merged.meta.deep_signature, full.meta.deep_signature);
+        assert_eq!(merged.triggers, full.triggers);
+        // A dropped table's rule and statistics leave with it.
+        let gone = vec!["public.orders".to_string()];
+        let partial = only(&full, &[]);
+        let merged = merge_visible(full.clone(), partial, &gone, "t");
+        assert!(merged.rules.is_empty() && merged.statistics.is_empty());
+        assert_eq!(merged.triggers.len(), 1, "users' trigger stays");
     }
 }

@@ -63,6 +63,16 @@ pub fn table(schema: &str, name: &str) -> Table {
         partitions: Vec::new(),
         view_definition: None,
         refreshed_at: None,
+        inherits: Vec::new(),
+        persistence: None,
+        reloptions: Vec::new(),
+        replica_identity: None,
+        access_method: None,
+        rls_enabled: false,
+        rls_forced: false,
+        owner: None,
+        grants: Vec::new(),
+        revoked_defaults: Vec::new(),
     }
 }
 
@@ -81,6 +91,8 @@ pub fn column(table: &str, name: &str, position: i32, data_type: &str) -> Column
         comment: None,
         is_primary_key: false,
         is_foreign_key: false,
+        grants: Vec::new(),
+        identity_sequence: None,
     }
 }
 
@@ -105,6 +117,7 @@ pub fn fk(name: &str, from: &str, from_cols: &[&str], to: &str, to_cols: &[&str]
             to,
             list(to_cols)
         ),
+        comment: None,
     }
 }
 
@@ -126,6 +139,7 @@ pub fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> Index {
         include: Vec::new(),
         predicate: None,
         has_expressions: false,
+        comment: None,
     }
 }
 
@@ -204,6 +218,7 @@ pub fn sample() -> Snapshot {
             deferrable: false,
             initially_deferred: false,
             validated: true,
+            comment: None,
         },
     );
     s.constraints.insert(
@@ -217,6 +232,7 @@ pub fn sample() -> Snapshot {
             deferrable: false,
             initially_deferred: false,
             validated: true,
+            comment: None,
         },
     );
 
@@ -357,4 +373,179 @@ fn timings() {
     let same = before.clone();
     let (t, _) = best(20, || crate::diff::diff(&before, &same));
     println!("diff of equal snapshots: {t:?}");
+}
+
+pub fn grant(grantee: &str, privilege: &str) -> Grant {
+    Grant {
+        grantee: grantee.into(),
+        privilege: privilege.into(),
+        grantable: false,
+    }
+}
+
+/// [`sample`] with one object of every kind added in deep v2: a trigger, a policy (and
+/// RLS), a rule, extended statistics, a function, a sequence, a domain, an extension,
+/// a collation, the schema itself, and grants.
+pub fn sample_every_kind() -> Snapshot {
+    let mut s = sample();
+    let users = table_key("public", "users");
+    let orders = table_key("public", "orders");
+    let t = s.tables.get_mut(&users).expect("users");
+    t.rls_enabled = true;
+    t.owner = Some("app".into());
+    t.grants = vec![grant("reader", "SELECT")];
+    s.triggers.insert(
+        child_key(&users, "users_audit"),
+        Trigger {
+            table: users.clone(),
+            name: "users_audit".into(),
+            timing: TriggerTiming::After,
+            events: vec![TriggerEvent::Insert, TriggerEvent::Update],
+            update_columns: Vec::new(),
+            level: TriggerLevel::Row,
+            when: None,
+            function: "public.audit()".into(),
+            arguments: Vec::new(),
+            enabled: EnabledState::Origin,
+            constraint: false,
+            deferrable: false,
+            initially_deferred: false,
+            comment: None,
+            definition: "CREATE TRIGGER users_audit AFTER INSERT OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.audit()".into(),
+        },
+    );
+    s.policies.insert(
+        child_key(&users, "own_rows"),
+        Policy {
+            table: users.clone(),
+            name: "own_rows".into(),
+            command: PolicyCommand::Select,
+            permissive: true,
+            roles: vec!["PUBLIC".into()],
+            using: Some("(email = CURRENT_USER)".into()),
+            with_check: None,
+        },
+    );
+    s.rules.insert(
+        child_key(&orders, "no_delete"),
+        Rule {
+            table: orders.clone(),
+            name: "no_delete".into(),
+            event: "delete".into(),
+            instead: true,
+            enabled: EnabledState::Origin,
+            definition: "CREATE RULE no_delete AS ON DELETE TO public.orders DO INSTEAD NOTHING;"
+                .into(),
+        },
+    );
+    s.statistics.insert(
+        table_key("public", "orders_stats"),
+        Statistics {
+            schema: "public".into(),
+            name: "orders_stats".into(),
+            table: orders.clone(),
+            kinds: vec!["ndistinct".into()],
+            target: None,
+            definition: "CREATE STATISTICS public.orders_stats (ndistinct) ON id, user_id FROM public.orders".into(),
+            comment: None,
+        },
+    );
+    s.functions.insert(
+        "public.audit()".into(),
+        Function {
+            schema: "public".into(),
+            name: "audit".into(),
+            identity_arguments: String::new(),
+            kind: FunctionKind::Function,
+            language: "plpgsql".into(),
+            arguments: String::new(),
+            result: Some("trigger".into()),
+            volatility: Volatility::Volatile,
+            strict: false,
+            security_definer: false,
+            parallel: ParallelSafety::Unsafe,
+            leakproof: false,
+            config: Vec::new(),
+            comment: None,
+            definition: "BEGIN RETURN NEW; END".into(),
+            owner: Some("app".into()),
+            grants: Vec::new(),
+            revoked_defaults: vec![grant("PUBLIC", "EXECUTE")],
+        },
+    );
+    s.sequences.insert(
+        table_key("public", "orders_id_seq"),
+        Sequence {
+            schema: "public".into(),
+            name: "orders_id_seq".into(),
+            data_type: "bigint".into(),
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: i64::MAX,
+            cache: 1,
+            cycle: false,
+            owned_by: Some(child_key(&orders, "id")),
+            comment: None,
+            owner: Some("app".into()),
+            grants: Vec::new(),
+            revoked_defaults: Vec::new(),
+        },
+    );
+    s.types.insert(
+        table_key("public", "email"),
+        UserType {
+            schema: "public".into(),
+            name: "email".into(),
+            kind: UserTypeKind::Domain,
+            base_type: Some("text".into()),
+            default: None,
+            not_null: false,
+            constraints: vec![DomainConstraint {
+                name: "email_check".into(),
+                definition: "CHECK ((VALUE ~~ '%@%'::text))".into(),
+                validated: true,
+            }],
+            attributes: Vec::new(),
+            subtype: None,
+            collation: None,
+            subtype_opclass: None,
+            canonical: None,
+            subtype_diff: None,
+            comment: None,
+            owner: Some("app".into()),
+        },
+    );
+    s.extensions.insert(
+        "pgcrypto".into(),
+        Extension {
+            name: "pgcrypto".into(),
+            version: "1.3".into(),
+            schema: "public".into(),
+        },
+    );
+    s.collations.insert(
+        table_key("public", "nocase"),
+        Collation {
+            schema: "public".into(),
+            name: "nocase".into(),
+            provider: "icu".into(),
+            locale: Some("und-u-ks-level2".into()),
+            ctype: None,
+            deterministic: false,
+            rules: None,
+            comment: None,
+        },
+    );
+    s.schemas.insert(
+        "public".into(),
+        Schema {
+            name: "public".into(),
+            owner: Some("pg_database_owner".into()),
+            comment: Some("standard public schema".into()),
+            grants: vec![grant("PUBLIC", "USAGE")],
+            revoked_defaults: Vec::new(),
+        },
+    );
+    s
 }

@@ -28,6 +28,38 @@ pub struct Snapshot {
     /// `schema.type` -> enum type with its labels in order.
     #[serde(default)]
     pub enums: BTreeMap<String, EnumType>,
+    /// `schema.table.trigger` -> trigger (internal and partition-clone triggers left out).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub triggers: BTreeMap<String, Trigger>,
+    /// `schema.table.policy` -> row-level security policy.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, Policy>,
+    /// `schema.table.rule` -> rewrite rule (a view's own `_RETURN` rule is left out).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, Rule>,
+    /// `schema.statistics` -> extended statistics object (`CREATE STATISTICS`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statistics: BTreeMap<String, Statistics>,
+    /// `schema.name(identity argument types)` -> function, procedure, aggregate or window
+    /// function, so overloads are distinct.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub functions: BTreeMap<String, Function>,
+    /// `schema.sequence` -> sequence (identity sequences are on their column instead).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sequences: BTreeMap<String, Sequence>,
+    /// `schema.type` -> domain, composite or range type (enums are in `enums`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub types: BTreeMap<String, UserType>,
+    /// `extension` -> extension installed in the database (whatever schemas are read).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, Extension>,
+    /// `schema.collation` -> user-defined collation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collations: BTreeMap<String, Collation>,
+    /// `schema` -> each schema read that exists (owner, grants, comment). A requested
+    /// schema that no longer exists is absent (see `meta.missingSchemas`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub schemas: BTreeMap<String, Schema>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -45,6 +77,14 @@ pub struct SnapshotMeta {
     pub signature: String,
     /// Deep definition signature (see [`crate::signature::deep_signature`]).
     pub deep_signature: String,
+    /// Version of the deep signature's format ([`crate::signature::DEEP_VERSION`]); absent
+    /// (read as 1) on snapshots stored before versions were recorded.
+    #[serde(default = "deep_version_one")]
+    pub deep_signature_version: u32,
+    /// Requested schemas that no longer exist on the server (unquoted, sorted): read as
+    /// removed, with everything in them, because an earlier snapshot had them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_schemas: Vec<String>,
     pub table_count: usize,
     pub column_count: usize,
     pub relationship_count: usize,
@@ -61,9 +101,10 @@ pub struct PartialRefresh {
     pub tables: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum TableKind {
+    #[default]
     Table,
     Partitioned,
     View,
@@ -71,7 +112,7 @@ pub enum TableKind {
     ForeignTable,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Table {
     /// Schema name as `quote_ident` writes it.
@@ -106,6 +147,51 @@ pub struct Table {
     /// When a visible-tables refresh last re-read this table (ISO-8601 UTC). Volatile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refreshed_at: Option<String>,
+    /// Keys of the parents it inherits from (`INHERITS`, not partitioning), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<String>,
+    /// `unlogged` for an unlogged table; absent for a permanent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<String>,
+    /// Storage parameters (`WITH (fillfactor=70)`), as `name=value`, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reloptions: Vec<String>,
+    /// `nothing`, `full` or `index <name>`; absent for the default (primary key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<String>,
+    /// Table access method, when not `heap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
+    /// Row-level security is enabled (`ENABLE ROW LEVEL SECURITY`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rls_enabled: bool,
+    /// Row-level security applies to the owner too (`FORCE ROW LEVEL SECURITY`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rls_forced: bool,
+    /// Owner role (quoted as a key part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Privileges granted beyond the defaults (see [`Grant`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    /// Default privileges (the owner's) that were revoked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_defaults: Vec<Grant>,
+}
+
+/// One privilege held by one role, normalized from an ACL: who holds it, which
+/// privilege, and whether they may grant it on. The grantor is left out (it does not
+/// change what anybody may do). Lists of grants are sorted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// Role name (quoted as a key part), or `PUBLIC`.
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`, `TRIGGER`,
+    /// `MAINTAIN`, `USAGE`, `EXECUTE`, `CREATE`...
+    pub privilege: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grantable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +215,7 @@ pub enum Generated {
     Virtual,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Column {
     /// Key of the table this column belongs to.
@@ -160,11 +246,18 @@ pub struct Column {
     pub is_primary_key: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub is_foreign_key: bool,
+    /// Column-level privileges (`GRANT SELECT (col) ON ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    /// For an identity column: its sequence (never its current value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_sequence: Option<Sequence>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum FkAction {
+    #[default]
     NoAction,
     Restrict,
     Cascade,
@@ -172,7 +265,7 @@ pub enum FkAction {
     SetDefault,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Relationship {
     /// Constraint name as `quote_ident` writes it.
@@ -198,9 +291,11 @@ pub struct Relationship {
     pub one_to_one: bool,
     /// `pg_get_constraintdef`.
     pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     pub table: String,
@@ -222,18 +317,23 @@ pub struct Index {
     /// True when any key element is an expression.
     #[serde(default, skip_serializing_if = "is_false")]
     pub has_expressions: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum ConstraintKind {
     PrimaryKey,
     Unique,
+    #[default]
     Check,
     Exclusion,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Constraint {
     pub table: String,
@@ -246,6 +346,8 @@ pub struct Constraint {
     pub deferrable: bool,
     pub initially_deferred: bool,
     pub validated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,4 +361,342 @@ pub struct EnumType {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn deep_version_one() -> u32 {
+    1
+}
+
+/// When a trigger fires relative to the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TriggerTiming {
+    Before,
+    After,
+    InsteadOf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TriggerEvent {
+    Insert,
+    Update,
+    Delete,
+    Truncate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TriggerLevel {
+    Row,
+    Statement,
+}
+
+/// `pg_trigger.tgenabled` (and `pg_rewrite.ev_enabled`): fires in `origin` and `local`
+/// sessions (the default), `always`, only in `replica` sessions, or never (`disabled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EnabledState {
+    Origin,
+    Always,
+    Replica,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trigger {
+    /// Key of the table (or view) it is on.
+    pub table: String,
+    pub name: String,
+    pub timing: TriggerTiming,
+    /// Events in the order insert, update, delete, truncate.
+    pub events: Vec<TriggerEvent>,
+    /// `UPDATE OF` columns, in the trigger's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update_columns: Vec<String>,
+    pub level: TriggerLevel,
+    /// The `WHEN` condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// Key of the function called, `schema.name()` (trigger functions take no
+    /// declared arguments).
+    pub function: String,
+    /// Arguments passed to the function, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
+    pub enabled: EnabledState,
+    /// A `CREATE CONSTRAINT TRIGGER`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub constraint: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deferrable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub initially_deferred: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `pg_get_triggerdef`, schema-qualified.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PolicyCommand {
+    All,
+    Select,
+    Insert,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    pub table: String,
+    pub name: String,
+    pub command: PolicyCommand,
+    /// `true` for `AS PERMISSIVE` (the default), `false` for `AS RESTRICTIVE`.
+    pub permissive: bool,
+    /// Roles it applies to, sorted; `PUBLIC` for all.
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_check: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    pub table: String,
+    pub name: String,
+    /// `select`, `insert`, `update` or `delete`.
+    pub event: String,
+    /// `DO INSTEAD`.
+    pub instead: bool,
+    pub enabled: EnabledState,
+    /// `pg_get_ruledef`.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Statistics {
+    pub schema: String,
+    pub name: String,
+    /// Key of the table the statistics are on.
+    pub table: String,
+    /// `ndistinct`, `dependencies`, `mcv`, `expressions`, as built.
+    pub kinds: Vec<String>,
+    /// Statistics target set with `ALTER STATISTICS ... SET STATISTICS`; absent for the
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<i32>,
+    /// `pg_get_statisticsobjdef`.
+    pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FunctionKind {
+    Function,
+    Procedure,
+    Aggregate,
+    Window,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParallelSafety {
+    Safe,
+    Restricted,
+    Unsafe,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    /// The input argument types that identify it among overloads, e.g. `integer, text`.
+    pub identity_arguments: String,
+    pub kind: FunctionKind,
+    pub language: String,
+    /// Full argument list (`pg_get_function_arguments`: names, modes, defaults).
+    pub arguments: String,
+    /// Result type (`pg_get_function_result`); absent for a procedure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    pub volatility: Volatility,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub security_definer: bool,
+    pub parallel: ParallelSafety,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub leakproof: bool,
+    /// `SET` options (`search_path=pg_catalog`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `pg_get_functiondef` (the whole `CREATE FUNCTION`, body included); for an
+    /// aggregate, its transition function, state type, final function and initial
+    /// condition.
+    pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_defaults: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sequence {
+    pub schema: String,
+    pub name: String,
+    /// `smallint`, `integer` or `bigint`.
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cycle: bool,
+    /// Key of the column that owns it (`OWNED BY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_defaults: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UserTypeKind {
+    Domain,
+    Composite,
+    Range,
+}
+
+/// A named constraint of a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainConstraint {
+    pub name: String,
+    /// `pg_get_constraintdef`.
+    pub definition: String,
+    pub validated: bool,
+}
+
+/// An attribute of a composite type, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeAttribute {
+    pub name: String,
+    pub data_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+}
+
+/// A domain, composite or range type. Fields beyond `kind` belong to one kind each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserType {
+    pub schema: String,
+    pub name: String,
+    pub kind: UserTypeKind,
+    /// Domain: its base type (`format_type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_null: bool,
+    /// Domain: named check constraints, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<DomainConstraint>,
+    /// Composite: attributes in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<TypeAttribute>,
+    /// Range: subtype.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    /// Domain or range: collation, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// Range: subtype operator class, canonical and subtype-difference functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype_opclass: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype_diff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extension {
+    pub name: String,
+    /// Installed version (`ALTER EXTENSION ... UPDATE` changes it).
+    pub version: String,
+    /// Schema its objects live in.
+    pub schema: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collation {
+    pub schema: String,
+    pub name: String,
+    /// `libc`, `icu`, `builtin` or `default`.
+    pub provider: String,
+    /// The locale (ICU/builtin) or `LC_COLLATE` (libc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// libc: `LC_CTYPE`, when it differs from `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctype: Option<String>,
+    pub deterministic: bool,
+    /// ICU tailoring rules (PostgreSQL 16+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schema {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_defaults: Vec<Grant>,
 }

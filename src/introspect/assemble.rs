@@ -50,6 +50,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
         constraints,
         foreign_keys,
         enums,
+        objects,
         missing_tables: _,
     } = raw;
 
@@ -78,6 +79,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                     partitions,
                     view_definition: rel.view_definition,
                     refreshed_at: None,
+                    ..Table::default()
                 },
             ))
         } else {
@@ -176,6 +178,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                 include,
                 predicate: ix.predicate,
                 has_expressions: ix.has_expressions,
+                comment: None,
             },
         ));
     }
@@ -221,6 +224,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                 deferrable: con.deferrable,
                 initially_deferred: con.initially_deferred,
                 validated: con.validated,
+                comment: None,
             },
         ));
     }
@@ -271,6 +275,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                 validated: fk.validated,
                 one_to_one,
                 definition: fk.definition,
+                comment: None,
             },
         ));
     }
@@ -293,7 +298,19 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
     meta_schemas.sort_unstable();
     meta_schemas.dedup();
 
-    Snapshot {
+    let visible_keys: HashMap<u32, String> = rel_index
+        .iter()
+        .filter_map(|(&oid, &i)| Some((oid, tables[i].as_ref()?.0.clone())))
+        .collect();
+    let column_names: HashMap<(u32, i16), String> = ids
+        .iter()
+        .zip(&cols)
+        .zip(&kept)
+        .filter(|(_, &keep)| keep)
+        .map(|((&id, (_, c)), _)| (id, c.name.clone()))
+        .collect();
+
+    let mut snapshot = Snapshot {
         meta: SnapshotMeta {
             captured_at,
             schemas: meta_schemas,
@@ -311,7 +328,19 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
         indexes: index_map.into_iter().collect(),
         constraints: constraint_map.into_iter().collect(),
         enums: enum_map,
-    }
+        ..Snapshot::default()
+    };
+    let table_key_of = |oid: u32| visible_keys.get(&oid).cloned();
+    let column_name_of = |oid: u32, attnum: i16| column_names.get(&(oid, attnum)).cloned();
+    super::objects::attach(
+        &mut snapshot,
+        objects,
+        &super::objects::Resolver {
+            table_key: &table_key_of,
+            column_name: &column_name_of,
+        },
+    );
+    snapshot
 }
 
 fn column(c: RawColumn, table: String, position: i32) -> Column {
@@ -338,6 +367,8 @@ fn column(c: RawColumn, table: String, position: i32) -> Column {
         comment: c.comment,
         is_primary_key: false,
         is_foreign_key: false,
+        grants: Vec::new(),
+        identity_sequence: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod assemble;
 #[cfg(test)]
 mod bench;
 mod connect;
+mod objects;
 mod raw;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -32,6 +32,7 @@
 //! OIDs appear in these rows only to join them; they never reach a snapshot key.
 
 use super::connect::describe;
+use super::objects::{self as obj, RawObjects};
 use super::{millis, IntrospectError, TargetOptions};
 use futures::TryStreamExt;
 use std::borrow::Cow;
@@ -85,7 +86,7 @@ impl CatalogQueries {
 }
 
 /// The number of catalog queries one read runs (besides BEGIN/SET and COMMIT).
-pub const QUERY_COUNT: usize = 7;
+pub const QUERY_COUNT: usize = 7 + super::objects::OBJECT_QUERY_COUNT;
 
 /// Everything one catalog read returned. Text fields are already quoted with
 /// `quote_ident` where they are identifiers; `"char"` catalog codes are kept as bytes.
@@ -104,6 +105,10 @@ pub struct RawCatalog {
     pub constraints: Vec<RawConstraint>,
     pub foreign_keys: Vec<RawForeignKey>,
     pub enums: Vec<RawEnum>,
+    /// Triggers, policies, rules, statistics, table attributes and privileges of the
+    /// visible relations; functions, sequences, types, extensions, collations and
+    /// schemas of the schemas read.
+    pub objects: RawObjects,
     /// For a visible-tables read: requested keys that name no relation of the schemas
     /// read, in the order given, without duplicates. Empty for a full read.
     pub missing_tables: Vec<String>,
@@ -355,7 +360,7 @@ async fn read_queries(
         (all_param, Type::OID_ARRAY),
         (visible_param, Type::OID_ARRAY),
     ];
-    let (columns, indexes, constraints, foreign_keys, _) = futures::try_join!(
+    let (columns, indexes, constraints, foreign_keys, objects, _) = futures::try_join!(
         fetch(
             client,
             &queries.columns,
@@ -388,6 +393,7 @@ async fn read_queries(
             decode_foreign_key,
             opts
         ),
+        read_objects(client, schemas, &visible, opts),
         async { client.batch_execute("COMMIT").await.map_err(err) },
     )?;
 
@@ -416,7 +422,158 @@ async fn read_queries(
         constraints,
         foreign_keys,
         enums,
+        objects,
         missing_tables,
+    })
+}
+
+/// The queries of [`super::objects`], pipelined with the rest of the second round trip
+/// (each is sent when first polled, before the COMMIT that follows them).
+async fn read_objects(
+    client: &Client,
+    schemas: &[String],
+    visible: &[u32],
+    opts: &TargetOptions,
+) -> Result<RawObjects, IntrospectError> {
+    let schemas_param: &(dyn ToSql + Sync) = &schemas;
+    let visible_param: &(dyn ToSql + Sync) = &visible;
+    let by_visible = [(visible_param, Type::OID_ARRAY)];
+    let by_schemas = [(schemas_param, Type::TEXT_ARRAY)];
+    let n = visible.len();
+    let (
+        triggers,
+        policies,
+        rules,
+        statistics,
+        table_attributes,
+        column_grants,
+        comments,
+        functions,
+        sequences,
+        types,
+        extensions,
+        collations,
+        schema_rows,
+    ) = futures::try_join!(
+        fetch(
+            client,
+            obj::TRIGGERS_SQL,
+            &by_visible,
+            n,
+            obj::decode_trigger,
+            opts
+        ),
+        fetch(
+            client,
+            obj::POLICIES_SQL,
+            &by_visible,
+            16,
+            obj::decode_policy,
+            opts
+        ),
+        fetch(
+            client,
+            obj::RULES_SQL,
+            &by_visible,
+            16,
+            obj::decode_rule,
+            opts
+        ),
+        fetch(
+            client,
+            obj::STATISTICS_SQL,
+            &by_visible,
+            16,
+            obj::decode_statistics,
+            opts
+        ),
+        fetch(
+            client,
+            obj::TABLE_ATTRIBUTES_SQL,
+            &by_visible,
+            n,
+            obj::decode_table_attributes,
+            opts
+        ),
+        fetch(
+            client,
+            obj::COLUMN_GRANTS_SQL,
+            &by_visible,
+            16,
+            obj::decode_column_grants,
+            opts
+        ),
+        fetch(
+            client,
+            obj::OBJECT_COMMENTS_SQL,
+            &by_visible,
+            16,
+            obj::decode_object_comment,
+            opts
+        ),
+        fetch(
+            client,
+            obj::FUNCTIONS_SQL,
+            &by_schemas,
+            64,
+            obj::decode_function,
+            opts
+        ),
+        fetch(
+            client,
+            obj::SEQUENCES_SQL,
+            &by_schemas,
+            n,
+            obj::decode_sequence,
+            opts
+        ),
+        fetch(
+            client,
+            obj::TYPES_SQL,
+            &by_schemas,
+            16,
+            obj::decode_type,
+            opts
+        ),
+        fetch(
+            client,
+            obj::EXTENSIONS_SQL,
+            &[],
+            8,
+            obj::decode_extension,
+            opts
+        ),
+        fetch(
+            client,
+            obj::COLLATIONS_SQL,
+            &by_schemas,
+            4,
+            obj::decode_collation,
+            opts
+        ),
+        fetch(
+            client,
+            obj::SCHEMAS_SQL,
+            &by_schemas,
+            4,
+            obj::decode_schema,
+            opts
+        ),
+    )?;
+    Ok(RawObjects {
+        triggers,
+        policies,
+        rules,
+        statistics,
+        table_attributes,
+        column_grants,
+        comments,
+        functions,
+        sequences,
+        types,
+        extensions,
+        collations,
+        schemas: schema_rows,
     })
 }
 

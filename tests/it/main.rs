@@ -9,6 +9,7 @@ mod lambda_mode;
 mod openapi;
 mod read_budget;
 mod runtime_api;
+mod schema_objects;
 mod secrets;
 mod snapshot_api;
 mod store_outage;

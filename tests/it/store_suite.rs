@@ -384,6 +384,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                 partitions: Vec::new(),
                 view_definition: (t % 37 == 0).then(|| format!(" SELECT id, created_at\n   FROM {schema}.{name}_base\n  WHERE (deleted_at IS NULL);")),
                 refreshed_at: None,
+                ..Default::default()
             },
         );
         for c in 0..10 {
@@ -421,6 +422,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                     comment: noisy.then(|| token(&mut rng, 48)),
                     is_primary_key: c == 0,
                     is_foreign_key: c == 2 && t > 0,
+                    ..Default::default()
                 },
             );
         }
@@ -437,6 +439,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                 include: Vec::new(),
                 predicate: None,
                 has_expressions: false,
+                ..Default::default()
             },
         );
         let ix = format!("{name}_created_at_idx");
@@ -453,6 +456,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                 include: Vec::new(),
                 predicate: None,
                 has_expressions: false,
+                ..Default::default()
             },
         );
         s.constraints.insert(
@@ -466,6 +470,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                 deferrable: false,
                 initially_deferred: false,
                 validated: true,
+                ..Default::default()
             },
         );
         if t > 0 {
@@ -493,6 +498,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                     definition: format!(
                         "FOREIGN KEY (parent_id) REFERENCES {target}(id) ON DELETE CASCADE"
                     ),
+                    ..Default::default()
                 },
             );
         }

@@ -190,7 +190,6 @@ fn foreign_key_rename_is_one_change() {
     let d = diff_after(|s| {
         let mut r = s.relationships.remove(FK).unwrap();
         r.name = "fk_orders_user".into();
-        r.on_delete = FkAction::Cascade;
         s.relationships
             .insert(child_key("public.orders", "fk_orders_user"), r);
     });
@@ -203,11 +202,22 @@ fn foreign_key_rename_is_one_change() {
         json!("orders_user_id_fkey"),
         json!("fk_orders_user"),
     );
-    assert_attr(c, "onDelete", json!("noAction"), json!("cascade"));
+    assert_eq!(c.attributes.len(), 1);
     assert_eq!(d.summary.relationships.changed, 1);
     assert_eq!(d.summary.total, 1);
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["relationships"]["changed"][0]["renamedFrom"], json!(FK));
+
+    // Renamed and altered: nothing but the name may differ for a rename.
+    let d = diff_after(|s| {
+        let mut r = s.relationships.remove(FK).unwrap();
+        r.name = "fk_orders_user".into();
+        r.on_delete = FkAction::Cascade;
+        s.relationships
+            .insert(child_key("public.orders", "fk_orders_user"), r);
+    });
+    assert_eq!(d.relationships.added, vec!["public.orders.fk_orders_user"]);
+    assert_eq!(d.relationships.removed, vec![FK]);
 }
 
 #[test]
@@ -426,4 +436,159 @@ fn large_snapshot_diff_is_correct() {
     assert!(d.tables.changed.is_empty());
     assert_eq!(d.columns.changed.len(), 1);
     assert_eq!(d.summary.total, 2);
+}
+
+#[test]
+fn a_dropped_unique_index_does_not_pair_with_a_new_primary_key_index() {
+    let before = sample();
+    let mut after = before.clone();
+    let mut unique = index("public.orders", "orders_user_uq", &["user_id"], true);
+    let mut before_u = before.clone();
+    before_u
+        .indexes
+        .insert(child_key("public.orders", "orders_user_uq"), unique.clone());
+    // Same definition but for the name, yet a primary key: not a rename.
+    unique.name = "orders_pk2".into();
+    unique.definition = unique.definition.replace("orders_user_uq", "orders_pk2");
+    unique.primary = true;
+    after
+        .indexes
+        .insert(child_key("public.orders", "orders_pk2"), unique);
+    let d = diff(&before_u, &after);
+    assert_eq!(d.indexes.added, vec!["public.orders.orders_pk2"]);
+    assert_eq!(d.indexes.removed, vec!["public.orders.orders_user_uq"]);
+    assert!(d.indexes.changed.is_empty());
+}
+
+#[test]
+fn every_new_kind_is_added_removed_and_changed_with_before_and_after() {
+    let base = sample();
+    let every = sample_every_kind();
+    let added = diff(&base, &every);
+    for (kind, key) in [
+        ("triggers", "public.users.users_audit"),
+        ("policies", "public.users.own_rows"),
+        ("rules", "public.orders.no_delete"),
+        ("statistics", "public.orders_stats"),
+        ("functions", "public.audit()"),
+        ("sequences", "public.orders_id_seq"),
+        ("types", "public.email"),
+        ("extensions", "pgcrypto"),
+        ("collations", "public.nocase"),
+        ("schemas", "public"),
+    ] {
+        let k = added
+            .kinds()
+            .into_iter()
+            .find(|(n, _)| *n == kind)
+            .unwrap()
+            .1;
+        assert_eq!(k.added, vec![key.to_string()], "{kind}");
+    }
+    let users = added.tables.change("public.users").expect("users changed");
+    assert_attr(users, "rlsEnabled", Value::Null, json!(true));
+    assert_attr(
+        users,
+        "grants",
+        Value::Null,
+        json!([{"grantee": "reader", "privilege": "SELECT"}]),
+    );
+    assert_attr(users, "owner", Value::Null, json!("app"));
+    let removed = diff(&every, &base);
+    assert_eq!(removed.functions.removed, vec!["public.audit()"]);
+    assert_eq!(removed.summary.total, added.summary.total);
+
+    let mut changed = every.clone();
+    changed
+        .functions
+        .get_mut("public.audit()")
+        .unwrap()
+        .volatility = Volatility::Stable;
+    changed
+        .sequences
+        .get_mut("public.orders_id_seq")
+        .unwrap()
+        .increment = 10;
+    changed
+        .triggers
+        .get_mut("public.users.users_audit")
+        .unwrap()
+        .enabled = EnabledState::Disabled;
+    changed.extensions.get_mut("pgcrypto").unwrap().version = "1.4".into();
+    let d = diff(&every, &changed);
+    assert_attr(
+        only_change(&d.functions, "public.audit()"),
+        "volatility",
+        json!("volatile"),
+        json!("stable"),
+    );
+    assert_attr(
+        only_change(&d.sequences, "public.orders_id_seq"),
+        "increment",
+        json!(1),
+        json!(10),
+    );
+    assert_attr(
+        only_change(&d.triggers, "public.users.users_audit"),
+        "enabled",
+        json!("origin"),
+        json!("disabled"),
+    );
+    assert_attr(
+        only_change(&d.extensions, "pgcrypto"),
+        "version",
+        json!("1.3"),
+        json!("1.4"),
+    );
+    assert_eq!(d.summary.total, 4);
+    assert_eq!(d.summary.functions.changed, 1);
+    assert!(diff(&every, &every.clone()).is_empty());
+}
+
+#[test]
+fn a_renamed_trigger_is_one_change_and_a_changed_one_is_not_a_rename() {
+    let every = sample_every_kind();
+    let rename = |s: &mut Snapshot, new: &str| {
+        let mut t = s.triggers.remove("public.users.users_audit").unwrap();
+        t.definition = t.definition.replace("users_audit", new);
+        t.name = new.into();
+        s.triggers.insert(child_key("public.users", new), t);
+    };
+    let mut after = every.clone();
+    rename(&mut after, "audit_users");
+    let d = diff(&every, &after);
+    let c = only_change(&d.triggers, "public.users.audit_users");
+    assert_eq!(c.renamed_from.as_deref(), Some("public.users.users_audit"));
+    assert_attr(c, "name", json!("users_audit"), json!("audit_users"));
+
+    let mut after = every.clone();
+    rename(&mut after, "audit_users");
+    after
+        .triggers
+        .get_mut("public.users.audit_users")
+        .unwrap()
+        .level = TriggerLevel::Statement;
+    let d = diff(&every, &after);
+    assert_eq!(d.triggers.added, vec!["public.users.audit_users"]);
+    assert_eq!(d.triggers.removed, vec!["public.users.users_audit"]);
+}
+
+#[test]
+fn a_diff_of_every_kind_round_trips_through_json() {
+    let d = diff(&sample(), &sample_every_kind());
+    let back: SnapshotDiff = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+    assert_eq!(back, d);
+    // A diff stored before the new kinds existed still reads.
+    let old: SnapshotDiff = serde_json::from_value(json!({
+        "tables": {"added": [], "removed": [], "changed": []},
+        "summary": {"tables": {"added": 0, "removed": 0, "changed": 0},
+                    "columns": {"added": 0, "removed": 0, "changed": 0},
+                    "relationships": {"added": 0, "removed": 0, "changed": 0},
+                    "indexes": {"added": 0, "removed": 0, "changed": 0},
+                    "constraints": {"added": 0, "removed": 0, "changed": 0},
+                    "enums": {"added": 0, "removed": 0, "changed": 0},
+                    "total": 0}
+    }))
+    .unwrap();
+    assert!(old.is_empty());
 }

@@ -487,3 +487,231 @@ fn seal_to_json_equals_seal_then_serialize() {
         );
     }
 }
+
+/// The deep v1 bytes as version 1 wrote them, from today's derives: for a snapshot that
+/// uses none of the v2 attributes the derived JSON of each map is exactly v1's.
+fn v1_reference(s: &Snapshot) -> String {
+    let mut bytes = DEEP_V1_TAG.as_bytes().to_vec();
+    bytes.extend_from_slice(b"{\"tables\":");
+    bytes.extend_from_slice(
+        serde_json::to_string(&StableTables(&s.tables))
+            .unwrap()
+            .as_bytes(),
+    );
+    for (name, json) in [
+        ("columns", serde_json::to_string(&s.columns).unwrap()),
+        (
+            "relationships",
+            serde_json::to_string(&s.relationships).unwrap(),
+        ),
+        ("indexes", serde_json::to_string(&s.indexes).unwrap()),
+        (
+            "constraints",
+            serde_json::to_string(&s.constraints).unwrap(),
+        ),
+        ("enums", serde_json::to_string(&s.enums).unwrap()),
+    ] {
+        bytes.extend_from_slice(format!(",\"{name}\":{json}").as_bytes());
+    }
+    bytes.push(b'}');
+    hex::encode(Sha256::digest(&bytes))
+}
+
+#[test]
+fn deep_v1_is_the_version_1_format() {
+    for s in [
+        crate::testutil::sample(),
+        crate::testutil::synthetic(40, 6),
+        Snapshot::default(),
+    ] {
+        assert_eq!(deep_signature_v1(&s), v1_reference(&s));
+    }
+    // Pinned: the version 1 signature of the sample, as the version 1 code computed it.
+    assert_eq!(
+        deep_signature_v1(&crate::testutil::sample()),
+        SAMPLE_DEEP_V1
+    );
+}
+
+/// `deep_signature` of `testutil::sample()` computed by the deep-v1 code (commit aed08f7).
+const SAMPLE_DEEP_V1: &str = "4b908508d6aeabf5fd599abdf465384cb39a9ab5b348c75c299938916adff09d";
+
+#[test]
+fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
+    let base = crate::testutil::sample();
+    let v1 = deep_signature_v1(&base);
+    let v2 = deep_signature(&base);
+    let every = crate::testutil::sample_every_kind();
+    assert_eq!(deep_signature_v1(&every), v1, "v1 sees only v1 attributes");
+    assert_ne!(deep_signature(&every), v2);
+    let edits: Vec<(&str, Box<dyn Fn(&mut Snapshot)>)> = vec![
+        (
+            "trigger",
+            Box::new(|s| {
+                s.triggers
+                    .values_mut()
+                    .for_each(|t| t.enabled = crate::EnabledState::Disabled)
+            }),
+        ),
+        (
+            "policy",
+            Box::new(|s| s.policies.values_mut().for_each(|p| p.permissive = false)),
+        ),
+        (
+            "rls forced",
+            Box::new(|s| s.tables.values_mut().for_each(|t| t.rls_forced = true)),
+        ),
+        (
+            "rule",
+            Box::new(|s| s.rules.values_mut().for_each(|r| r.instead = false)),
+        ),
+        (
+            "statistics",
+            Box::new(|s| s.statistics.values_mut().for_each(|x| x.target = Some(500))),
+        ),
+        (
+            "function",
+            Box::new(|s| {
+                s.functions
+                    .values_mut()
+                    .for_each(|f| f.volatility = crate::Volatility::Stable)
+            }),
+        ),
+        (
+            "sequence",
+            Box::new(|s| s.sequences.values_mut().for_each(|q| q.increment = 5)),
+        ),
+        (
+            "type",
+            Box::new(|s| s.types.values_mut().for_each(|t| t.not_null = true)),
+        ),
+        (
+            "extension",
+            Box::new(|s| {
+                s.extensions
+                    .values_mut()
+                    .for_each(|e| e.version = "1.4".into())
+            }),
+        ),
+        (
+            "collation",
+            Box::new(|s| {
+                s.collations
+                    .values_mut()
+                    .for_each(|c| c.deterministic = true)
+            }),
+        ),
+        (
+            "schema grant",
+            Box::new(|s| s.schemas.values_mut().for_each(|x| x.grants.clear())),
+        ),
+        (
+            "table owner",
+            Box::new(|s| {
+                s.tables
+                    .values_mut()
+                    .for_each(|t| t.owner = Some("other".into()))
+            }),
+        ),
+        (
+            "column grant",
+            Box::new(|s| {
+                s.columns
+                    .values_mut()
+                    .for_each(|c| c.grants = vec![crate::testutil::grant("r", "SELECT")])
+            }),
+        ),
+        (
+            "index comment",
+            Box::new(|s| {
+                s.indexes
+                    .values_mut()
+                    .for_each(|i| i.comment = Some("c".into()))
+            }),
+        ),
+        (
+            "constraint comment",
+            Box::new(|s| {
+                s.constraints
+                    .values_mut()
+                    .for_each(|c| c.comment = Some("c".into()))
+            }),
+        ),
+        (
+            "unlogged",
+            Box::new(|s| {
+                s.tables
+                    .values_mut()
+                    .for_each(|t| t.persistence = Some("unlogged".into()))
+            }),
+        ),
+    ];
+    let every_sig = deep_signature(&every);
+    for (what, edit) in edits {
+        let mut s = every.clone();
+        edit(&mut s);
+        assert_ne!(deep_signature(&s), every_sig, "deep v2 must see {what}");
+        assert_eq!(deep_signature_v1(&s), v1, "deep v1 must not see {what}");
+        assert_eq!(light_signature_of(&s), light_signature_of(&every), "{what}");
+    }
+}
+
+#[test]
+fn compare_deep_is_like_with_like() {
+    let mut old = crate::testutil::sample();
+    seal(&mut old);
+    // A snapshot stored by version 1 carries the v1 signature.
+    let stored_v1 = deep_signature_v1(&old);
+    let mut now = crate::testutil::sample_every_kind();
+    seal(&mut now);
+    assert_eq!(now.meta.deep_signature_version, DEEP_VERSION);
+    assert_eq!(
+        compare_deep(&stored_v1, &now),
+        DeepComparison::BaselineReestablished
+    );
+    assert_eq!(
+        compare_deep(&now.meta.deep_signature, &now),
+        DeepComparison::Same
+    );
+    // A v1-covered change is still drift across the format change.
+    let mut altered = now.clone();
+    altered.columns.values_mut().next().unwrap().nullable ^= true;
+    seal(&mut altered);
+    assert_eq!(compare_deep(&stored_v1, &altered), DeepComparison::Changed);
+    // And a v2-only change is drift between two v2 snapshots.
+    let mut v2_change = now.clone();
+    v2_change.triggers.clear();
+    seal(&mut v2_change);
+    assert_eq!(
+        compare_deep(&now.meta.deep_signature, &v2_change),
+        DeepComparison::Changed
+    );
+}
+
+#[test]
+fn seal_to_json_equals_seal_then_serialize_with_every_kind() {
+    let mut s = crate::testutil::sample_every_kind();
+    let mut expected = s.clone();
+    seal(&mut expected);
+    let json = seal_to_json(&mut s);
+    assert_eq!(s, expected);
+    assert_eq!(
+        String::from_utf8(json).unwrap(),
+        serde_json::to_string(&expected).unwrap()
+    );
+    let back: Snapshot = serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn a_stored_v1_snapshot_reads_as_version_one() {
+    let mut s = crate::testutil::sample();
+    seal(&mut s);
+    let mut v = serde_json::to_value(&s).unwrap();
+    v["meta"]
+        .as_object_mut()
+        .unwrap()
+        .remove("deepSignatureVersion");
+    let back: Snapshot = serde_json::from_value(v).unwrap();
+    assert_eq!(back.meta.deep_signature_version, 1);
+}

@@ -57,6 +57,19 @@ pub struct CatalogQueries {
     pub indexes: Cow<'static, str>,
     pub constraints: Cow<'static, str>,
     pub foreign_keys: Cow<'static, str>,
+    pub triggers: Cow<'static, str>,
+    pub policies: Cow<'static, str>,
+    pub rules: Cow<'static, str>,
+    pub statistics: Cow<'static, str>,
+    pub table_attributes: Cow<'static, str>,
+    pub column_grants: Cow<'static, str>,
+    pub object_comments: Cow<'static, str>,
+    pub functions: Cow<'static, str>,
+    pub sequences: Cow<'static, str>,
+    pub types: Cow<'static, str>,
+    pub extensions: Cow<'static, str>,
+    pub collations: Cow<'static, str>,
+    pub schemas: Cow<'static, str>,
 }
 
 impl CatalogQueries {
@@ -69,6 +82,19 @@ impl CatalogQueries {
         indexes: Cow::Borrowed(include_str!("indexes.sql")),
         constraints: Cow::Borrowed(include_str!("constraints.sql")),
         foreign_keys: Cow::Borrowed(include_str!("foreign_keys.sql")),
+        triggers: Cow::Borrowed(obj::TRIGGERS_SQL),
+        policies: Cow::Borrowed(obj::POLICIES_SQL),
+        rules: Cow::Borrowed(obj::RULES_SQL),
+        statistics: Cow::Borrowed(obj::STATISTICS_SQL),
+        table_attributes: Cow::Borrowed(obj::TABLE_ATTRIBUTES_SQL),
+        column_grants: Cow::Borrowed(obj::COLUMN_GRANTS_SQL),
+        object_comments: Cow::Borrowed(obj::OBJECT_COMMENTS_SQL),
+        functions: Cow::Borrowed(obj::FUNCTIONS_SQL),
+        sequences: Cow::Borrowed(obj::SEQUENCES_SQL),
+        types: Cow::Borrowed(obj::TYPES_SQL),
+        extensions: Cow::Borrowed(obj::EXTENSIONS_SQL),
+        collations: Cow::Borrowed(obj::COLLATIONS_SQL),
+        schemas: Cow::Borrowed(obj::SCHEMAS_SQL),
     };
 
     /// Every query text, mutably (for tests that rewrite them).
@@ -81,6 +107,19 @@ impl CatalogQueries {
             &mut self.indexes,
             &mut self.constraints,
             &mut self.foreign_keys,
+            &mut self.triggers,
+            &mut self.policies,
+            &mut self.rules,
+            &mut self.statistics,
+            &mut self.table_attributes,
+            &mut self.column_grants,
+            &mut self.object_comments,
+            &mut self.functions,
+            &mut self.sequences,
+            &mut self.types,
+            &mut self.extensions,
+            &mut self.collations,
+            &mut self.schemas,
         ]
     }
 }
@@ -393,7 +432,7 @@ async fn read_queries(
             decode_foreign_key,
             opts
         ),
-        read_objects(client, schemas, &visible, opts),
+        read_objects(client, queries, schemas, &visible, opts),
         async { client.batch_execute("COMMIT").await.map_err(err) },
     )?;
 
@@ -431,6 +470,7 @@ async fn read_queries(
 /// (each is sent when first polled, before the COMMIT that follows them).
 async fn read_objects(
     client: &Client,
+    queries: &CatalogQueries,
     schemas: &[String],
     visible: &[u32],
     opts: &TargetOptions,
@@ -457,7 +497,7 @@ async fn read_objects(
     ) = futures::try_join!(
         fetch(
             client,
-            obj::TRIGGERS_SQL,
+            &queries.triggers,
             &by_visible,
             n,
             obj::decode_trigger,
@@ -465,7 +505,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::POLICIES_SQL,
+            &queries.policies,
             &by_visible,
             16,
             obj::decode_policy,
@@ -473,7 +513,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::RULES_SQL,
+            &queries.rules,
             &by_visible,
             16,
             obj::decode_rule,
@@ -481,7 +521,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::STATISTICS_SQL,
+            &queries.statistics,
             &by_visible,
             16,
             obj::decode_statistics,
@@ -489,7 +529,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::TABLE_ATTRIBUTES_SQL,
+            &queries.table_attributes,
             &by_visible,
             n,
             obj::decode_table_attributes,
@@ -497,7 +537,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::COLUMN_GRANTS_SQL,
+            &queries.column_grants,
             &by_visible,
             16,
             obj::decode_column_grants,
@@ -505,7 +545,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::OBJECT_COMMENTS_SQL,
+            &queries.object_comments,
             &by_visible,
             16,
             obj::decode_object_comment,
@@ -513,7 +553,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::FUNCTIONS_SQL,
+            &queries.functions,
             &by_schemas,
             64,
             obj::decode_function,
@@ -521,7 +561,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::SEQUENCES_SQL,
+            &queries.sequences,
             &by_schemas,
             n,
             obj::decode_sequence,
@@ -529,7 +569,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::TYPES_SQL,
+            &queries.types,
             &by_schemas,
             16,
             obj::decode_type,
@@ -537,7 +577,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::EXTENSIONS_SQL,
+            &queries.extensions,
             &[],
             8,
             obj::decode_extension,
@@ -545,7 +585,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::COLLATIONS_SQL,
+            &queries.collations,
             &by_schemas,
             4,
             obj::decode_collation,
@@ -553,7 +593,7 @@ async fn read_objects(
         ),
         fetch(
             client,
-            obj::SCHEMAS_SQL,
+            &queries.schemas,
             &by_schemas,
             4,
             obj::decode_schema,

@@ -8,11 +8,13 @@ use crate::introspect::read;
 use model::diff::{diff, SnapshotDiff};
 use model::Snapshot;
 
-/// Roles are cluster-wide: made once, under names no other test uses.
+/// Roles are cluster-wide: made once per test binary, under names no other test uses.
 const ROLES: &str = r#"
     DO $$ BEGIN CREATE ROLE so_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
     DO $$ BEGIN CREATE ROLE so_writer; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 "#;
+
+static ROLES_MADE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 const OBJECTS: &str = r#"
     CREATE SCHEMA app;
@@ -42,7 +44,7 @@ const OBJECTS: &str = r#"
     CREATE COLLATION app.nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
     CREATE RULE scratch_keep AS ON DELETE TO app.scratch DO INSTEAD NOTHING;
     CREATE STATISTICS app.parent_stats (ndistinct) ON id, code FROM app.parent;
-    CREATE EXTENSION seg VERSION '1.3' SCHEMA app;
+    CREATE EXTENSION seg SCHEMA app;
     COMMENT ON INDEX app.parent_pkey IS 'pk index';
     COMMENT ON CONSTRAINT parent_pkey ON app.parent IS 'pk';
     COMMENT ON SCHEMA app IS 'the app';
@@ -50,7 +52,7 @@ const OBJECTS: &str = r#"
 
 async fn objects_db(prefix: &str) -> harness::TestDb {
     let db = harness::pg().await.create_db(prefix).await;
-    db.exec(ROLES).await;
+    ROLES_MADE.get_or_init(|| db.exec(ROLES)).await;
     db.exec(OBJECTS).await;
     db
 }
@@ -163,7 +165,7 @@ async fn the_snapshot_carries_every_schema_object() {
     assert_eq!(range.subtype.as_deref(), Some("double precision"));
     assert!(range.subtype_diff.as_deref().unwrap().contains("float8mi"));
 
-    assert_eq!(s.extensions["seg"].version, "1.3");
+    assert_eq!(s.extensions["seg"].version, "1.4");
     assert_eq!(s.extensions["seg"].schema, "app");
     assert!(s.extensions.contains_key("plpgsql"));
     let nocase = &s.collations["app.nocase"];
@@ -268,7 +270,10 @@ async fn each_ddl_of_every_schema_object_is_drift_named_in_the_diff() {
         ("CREATE TYPE app.intrange AS RANGE (subtype = int8)", "types", "app.intrange"),
         ("DROP TYPE app.intrange", "types", "app.intrange"),
         // Extensions and collations.
-        ("ALTER EXTENSION seg UPDATE TO '1.4'", "extensions", "seg"),
+        ("CREATE EXTENSION cube VERSION '1.4' SCHEMA app", "extensions", "cube"),
+        ("ALTER EXTENSION cube UPDATE TO '1.5'", "extensions", "cube"),
+        ("ALTER EXTENSION cube SET SCHEMA public", "extensions", "cube"),
+        ("DROP EXTENSION cube", "extensions", "cube"),
         ("CREATE EXTENSION isn SCHEMA app", "extensions", "isn"),
         ("DROP EXTENSION isn", "extensions", "isn"),
         ("CREATE COLLATION app.german (provider = libc, locale = 'C')", "collations", "app.german"),
@@ -288,7 +293,7 @@ async fn each_ddl_of_every_schema_object_is_drift_named_in_the_diff() {
         ("CREATE RULE other_log AS ON INSERT TO app.other DO ALSO NOTIFY other", "rules", "app.other.other_log"),
         ("ALTER TABLE app.other DISABLE RULE other_log", "rules", "app.other.other_log"),
         ("DROP RULE other_log ON app.other", "rules", "app.other.other_log"),
-        ("CREATE STATISTICS app.other_stats (dependencies) ON id, id FROM app.other", "statistics", "app.other_stats"),
+        ("CREATE STATISTICS app.other_stats (dependencies) ON id, code FROM app.parent", "statistics", "app.other_stats"),
         ("ALTER STATISTICS app.other_stats SET STATISTICS 500", "statistics", "app.other_stats"),
         ("DROP STATISTICS app.other_stats", "statistics", "app.other_stats"),
         // Comments on indexes and constraints.

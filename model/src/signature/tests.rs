@@ -544,7 +544,8 @@ fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
     let every = crate::testutil::sample_every_kind();
     assert_eq!(deep_signature_v1(&every), v1, "v1 sees only v1 attributes");
     assert_ne!(deep_signature(&every), v2);
-    let edits: Vec<(&str, Box<dyn Fn(&mut Snapshot)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Snapshot)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "trigger",
             Box::new(|s| {

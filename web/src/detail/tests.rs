@@ -17,6 +17,7 @@ fn shop_with_indexes() -> Snapshot {
             include: vec![],
             predicate: None,
             has_expressions: false,
+            ..Default::default()
         },
     );
     s.indexes.insert(
@@ -33,6 +34,7 @@ fn shop_with_indexes() -> Snapshot {
             include: vec![],
             predicate: None,
             has_expressions: false,
+            ..Default::default()
         },
     );
     s.constraints.insert(
@@ -46,6 +48,7 @@ fn shop_with_indexes() -> Snapshot {
             deferrable: false,
             initially_deferred: false,
             validated: false,
+            ..Default::default()
         },
     );
     let orders = s.tables.get_mut("public.orders").unwrap();

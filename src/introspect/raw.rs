@@ -432,7 +432,9 @@ async fn read_queries(
             decode_foreign_key,
             opts
         ),
-        read_objects(client, queries, schemas, &visible, opts),
+        // Boxed: thirteen pipelined queries make a large future, and the request's
+        // future would otherwise outgrow a runtime worker's stack.
+        Box::pin(read_objects(client, queries, schemas, &visible, opts)),
         async { client.batch_execute("COMMIT").await.map_err(err) },
     )?;
 

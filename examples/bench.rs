@@ -27,6 +27,9 @@ fn opts() -> TargetOptions {
         statement_timeout: Duration::from_secs(60),
         application_name: "catalog-snapshot-bench".into(),
         budget: introspect::ReadBudget::UNLIMITED,
+        lock_timeout: Duration::from_secs(5),
+        wire: introspect::WireLimits::DEFAULT,
+        max_concurrent_reads: 64,
     }
 }
 

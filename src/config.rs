@@ -65,6 +65,14 @@ pub struct Config {
     /// payload (as the runtime sends it: base64 or JSON-escaped body plus its envelope)
     /// the function returns; a larger one becomes a clear error instead.
     pub lambda_response_limit: usize,
+    /// Local server: `HTTP_HEADER_TIMEOUT_MS`, how long a connection may take to send a
+    /// request's headers (also how long an idle keep-alive connection is kept).
+    pub header_timeout: Duration,
+    /// Local server: `HTTP_BODY_TIMEOUT_MS`, how long a request may take to send its body.
+    pub body_timeout: Duration,
+    /// Local server: `HTTP_MAX_CONNECTIONS`, connections served at once; more wait in
+    /// the listen queue.
+    pub max_http_connections: usize,
 }
 
 /// `MAX_CATALOG_TABLES` default: relations (tables, views...) one read may return.
@@ -187,20 +195,25 @@ impl Config {
                 })?
             }
         };
-        Ok(Config {
+        let cfg = Config {
             lambda,
             port: num(lookup, "PORT", 3000)?,
             store,
             connection_key_secret: secret,
             secret_is_default,
             allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
-            tls: std::sync::Arc::new(match get("TARGET_TLS_CA_FILE") {
-                None => crate::tls::TlsPolicy::new(None)?,
-                Some(path) => {
-                    let pem = std::fs::read(&path)
-                        .map_err(|e| format!("TARGET_TLS_CA_FILE {path:?}: {e}"))?;
-                    crate::tls::TlsPolicy::new(Some(&pem))?
-                }
+            tls: std::sync::Arc::new({
+                let mut tls = match get("TARGET_TLS_CA_FILE") {
+                    None => crate::tls::TlsPolicy::new(None)?,
+                    Some(path) => {
+                        let pem = std::fs::read(&path)
+                            .map_err(|e| format!("TARGET_TLS_CA_FILE {path:?}: {e}"))?;
+                        crate::tls::TlsPolicy::new(Some(&pem))?
+                    }
+                };
+                tls.allow_unverified_password =
+                    flag(lookup, crate::introspect::ALLOW_UNVERIFIED_PASSWORD, false)?;
+                tls
             }),
             require_auth: flag(lookup, "REQUIRE_AUTH", false)?,
             workspace_claim: get("WORKSPACE_CLAIM").unwrap_or_else(|| "workspace_id".into()),
@@ -219,6 +232,26 @@ impl Config {
                     max_relations: positive(lookup, "MAX_CATALOG_TABLES", DEFAULT_MAX_TABLES)?,
                     max_columns: positive(lookup, "MAX_CATALOG_COLUMNS", DEFAULT_MAX_COLUMNS)?,
                 },
+                lock_timeout: Duration::from_millis(positive(
+                    lookup,
+                    "TARGET_LOCK_TIMEOUT_MS",
+                    5_000,
+                )?),
+                wire: crate::introspect::WireLimits {
+                    max_message_bytes: positive(
+                        lookup,
+                        "TARGET_MAX_MESSAGE_BYTES",
+                        crate::introspect::WireLimits::DEFAULT.max_message_bytes,
+                    )?,
+                    max_read_bytes: positive(
+                        lookup,
+                        "TARGET_MAX_READ_BYTES",
+                        crate::introspect::WireLimits::DEFAULT.max_read_bytes,
+                    )?,
+                },
+                max_concurrent_reads: positive(lookup, "TARGET_MAX_CONCURRENT_READS", 8)?
+                    .try_into()
+                    .unwrap_or(usize::MAX),
             },
             request_timeout: ms(lookup, "REQUEST_TIMEOUT_MS", 28_000)?,
             store_timeout: ms(lookup, "STORE_TIMEOUT_MS", 5_000)?,
@@ -243,7 +276,52 @@ impl Config {
                     ))
                 }
             },
-        })
+            header_timeout: ms(lookup, "HTTP_HEADER_TIMEOUT_MS", 5_000)?,
+            body_timeout: ms(lookup, "HTTP_BODY_TIMEOUT_MS", 10_000)?,
+            max_http_connections: positive(lookup, "HTTP_MAX_CONNECTIONS", 256)?
+                .try_into()
+                .unwrap_or(usize::MAX),
+        };
+        cfg.check_timeouts()?;
+        Ok(cfg)
+    }
+
+    /// The configured timeouts must nest: a catalog read (connect, then statements)
+    /// ends before its request's budget does, so the read is cancelled on the target
+    /// rather than left running; a lock wait ends before its statement's timeout; a store
+    /// call ends within the request's budget.
+    fn check_timeouts(&self) -> Result<(), String> {
+        let t = &self.target;
+        let ms = |d: Duration| d.as_millis();
+        if t.connect_timeout.is_zero() || t.statement_timeout.is_zero() {
+            return Err(
+                "TARGET_CONNECT_TIMEOUT_MS and TARGET_STATEMENT_TIMEOUT_MS must be at least 1"
+                    .into(),
+            );
+        }
+        if self.request_timeout < t.connect_timeout + t.statement_timeout {
+            return Err(format!(
+                "REQUEST_TIMEOUT_MS ({}) must be at least TARGET_CONNECT_TIMEOUT_MS + TARGET_STATEMENT_TIMEOUT_MS ({} + {}): a request that ends first leaves its catalog query running on the target",
+                ms(self.request_timeout),
+                ms(t.connect_timeout),
+                ms(t.statement_timeout)
+            ));
+        }
+        if t.lock_timeout > t.statement_timeout {
+            return Err(format!(
+                "TARGET_LOCK_TIMEOUT_MS ({}) must not exceed TARGET_STATEMENT_TIMEOUT_MS ({})",
+                ms(t.lock_timeout),
+                ms(t.statement_timeout)
+            ));
+        }
+        if self.store_timeout.is_zero() || self.store_timeout >= self.request_timeout {
+            return Err(format!(
+                "STORE_TIMEOUT_MS ({}) must be at least 1 and below REQUEST_TIMEOUT_MS ({})",
+                ms(self.store_timeout),
+                ms(self.request_timeout)
+            ));
+        }
+        Ok(())
     }
 
     /// What is configured, without secrets: for the startup log.
@@ -365,6 +443,45 @@ mod tests {
                 "{name}={bad}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn timeouts_must_nest() {
+        // Issue 16, finding 10: a 3 s request budget over a 20 s statement timeout left
+        // catalog queries running on the target after their requests gave up.
+        let e = cfg(&[("REQUEST_TIMEOUT_MS", "3000")]).unwrap_err();
+        assert!(
+            e.contains("REQUEST_TIMEOUT_MS (3000)") && e.contains("TARGET_STATEMENT_TIMEOUT_MS"),
+            "{e}"
+        );
+        let e = cfg(&[("TARGET_LOCK_TIMEOUT_MS", "30000")]).unwrap_err();
+        assert!(e.contains("TARGET_LOCK_TIMEOUT_MS"), "{e}");
+        let e = cfg(&[("STORE_TIMEOUT_MS", "28000")]).unwrap_err();
+        assert!(e.contains("STORE_TIMEOUT_MS"), "{e}");
+        let c = cfg(&[
+            ("REQUEST_TIMEOUT_MS", "3000"),
+            ("TARGET_CONNECT_TIMEOUT_MS", "1000"),
+            ("TARGET_STATEMENT_TIMEOUT_MS", "2000"),
+            ("TARGET_LOCK_TIMEOUT_MS", "500"),
+            ("STORE_TIMEOUT_MS", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.target.lock_timeout, Duration::from_millis(500));
+        assert_eq!(
+            cfg(&[]).unwrap().target.lock_timeout,
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn unverified_passwords_are_refused_unless_allowed() {
+        assert!(!cfg(&[]).unwrap().tls.allow_unverified_password);
+        assert!(
+            cfg(&[("TARGET_ALLOW_UNVERIFIED_PASSWORD", "true")])
+                .unwrap()
+                .tls
+                .allow_unverified_password
+        );
     }
 
     #[test]

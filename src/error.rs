@@ -38,6 +38,25 @@ pub enum ApiError {
     /// A catalog query failed on the target.
     #[error("{0}")]
     TargetQuery(String),
+    /// The target refused the credentials (wrong password, unknown role or database) or
+    /// a privilege: the caller's to fix, not an outage.
+    #[error("{0}")]
+    TargetAuthFailed(String),
+    /// An unverified target asked for the password in cleartext or as md5; not sent.
+    #[error("{0}")]
+    TargetAuthInsecure(String),
+    /// The target broke the protocol's bounds (e.g. a message over the size limit).
+    #[error("{0}")]
+    TargetProtocol(String),
+    /// A catalog query waited out `lock_timeout` on a lock held on the target.
+    #[error("{0}")]
+    TargetLockTimeout(String),
+    /// Every target connection slot of this process is taken.
+    #[error("{0}")]
+    Busy(String),
+    /// The target sent more bytes for one read than `TARGET_MAX_READ_BYTES`.
+    #[error("the target sent more than {0} bytes for this read (TARGET_MAX_READ_BYTES): request fewer schemas (or the operator can raise TARGET_MAX_READ_BYTES)")]
+    ReadTooLarge(u64),
     /// The persistent tier is needed (e.g. history) and is down or not configured.
     #[error("{0}")]
     StoreUnavailable(String),
@@ -80,15 +99,23 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::TargetUnavailable(_) | ApiError::TargetQuery(_) => StatusCode::BAD_GATEWAY,
-            ApiError::TargetTimeout(_) | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::TargetUnavailable(_)
+            | ApiError::TargetQuery(_)
+            | ApiError::TargetAuthInsecure(_)
+            | ApiError::TargetProtocol(_) => StatusCode::BAD_GATEWAY,
+            // The target answered: the credentials or privileges the caller sent are wrong.
+            ApiError::TargetAuthFailed(_) => StatusCode::FORBIDDEN,
+            ApiError::TargetTimeout(_)
+            | ApiError::RequestTimeout(_)
+            | ApiError::TargetLockTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             // The request is well-formed but asks for more than can be delivered; the
             // caller fixes it (fewer schemas, accept gzip), so a 4xx, not a 5xx. Not 413:
             // that status is about the request's own body.
-            ApiError::CatalogTooLarge { .. } | ApiError::ResponseTooLarge { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::CatalogTooLarge { .. }
+            | ApiError::ResponseTooLarge { .. }
+            | ApiError::ReadTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +131,12 @@ impl ApiError {
             ApiError::TargetUnavailable(_) => "target_unavailable",
             ApiError::TargetTimeout(_) => "target_timeout",
             ApiError::TargetQuery(_) => "target_query_failed",
+            ApiError::TargetAuthFailed(_) => "target_auth_failed",
+            ApiError::TargetAuthInsecure(_) => "target_auth_insecure",
+            ApiError::TargetProtocol(_) => "target_protocol_error",
+            ApiError::TargetLockTimeout(_) => "target_lock_timeout",
+            ApiError::Busy(_) => "busy",
+            ApiError::ReadTooLarge(_) => "catalog_too_large",
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::CatalogTooLarge { .. } => "catalog_too_large",
@@ -117,7 +150,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let field = match &self {
             ApiError::BadRequest { field, .. } => field.as_deref(),
-            ApiError::CatalogTooLarge { .. } => Some("schemas"),
+            ApiError::CatalogTooLarge { .. } | ApiError::ReadTooLarge(_) => Some("schemas"),
             _ => None,
         };
         let body = ErrorResponse {
@@ -153,6 +186,12 @@ impl From<IntrospectError> for ApiError {
             IntrospectError::Connect(_) => ApiError::TargetUnavailable(e.to_string()),
             IntrospectError::Timeout(_) => ApiError::TargetTimeout(e.to_string()),
             IntrospectError::Query(_) => ApiError::TargetQuery(e.to_string()),
+            IntrospectError::AuthFailed(_) => ApiError::TargetAuthFailed(e.to_string()),
+            IntrospectError::InsecurePassword(_) => ApiError::TargetAuthInsecure(e.to_string()),
+            IntrospectError::Protocol(_) => ApiError::TargetProtocol(e.to_string()),
+            IntrospectError::LockTimeout(_) => ApiError::TargetLockTimeout(e.to_string()),
+            IntrospectError::Busy(_) => ApiError::Busy(e.to_string()),
+            IntrospectError::ReadTooLarge(limit) => ApiError::ReadTooLarge(*limit),
             IntrospectError::UnknownSchemas(names) => ApiError::bad(
                 "schemas",
                 format!(
@@ -177,8 +216,19 @@ impl From<IntrospectError> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// The store's own text (driver and SDK messages, table names, hosts) goes to the
+    /// log; the caller learns only which kind of failure it was.
     fn from(e: StoreError) -> Self {
-        ApiError::StoreUnavailable(e.to_string())
+        tracing::error!(error = %e, "snapshot store call failed");
+        ApiError::StoreUnavailable(store_failure(&e).into())
+    }
+}
+
+/// What a caller may read about a store failure: its kind, never the store's own text.
+pub fn store_failure(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Timeout(_) => "the snapshot store did not answer in time",
+        _ => "the snapshot store is unavailable (the service log has the detail)",
     }
 }
 

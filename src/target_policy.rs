@@ -2,18 +2,33 @@
 //! "Decisions so far"; issue 6).
 //!
 //! Owns the allowlist (`TARGET_ALLOWED_HOSTS`: host names, `*.suffix` wildcards, IP
-//! addresses and CIDR ranges) and the rule that loopback, link-local (which holds the
-//! cloud metadata service), unspecified and other special addresses are refused unless
-//! an entry names them explicitly. Host names are resolved here, every address is
-//! checked, and the connection is then pinned to the checked addresses so a second DNS
-//! answer cannot point it elsewhere. It must never connect to anything itself, and
-//! never let a target through when an allowlist is configured and any check fails.
+//! addresses and CIDR ranges, each optionally with a port: `db.internal:5432`,
+//! `10.0.0.0/8:5432`, `[2001:db8::/32]:5432`) and the rules that
+//! - loopback, link-local (which holds the cloud metadata service), unspecified and other
+//!   special addresses are refused unless an entry names them explicitly;
+//! - the cloud metadata addresses, IPv6 link-local, multicast, documentation and other
+//!   special IPv6 ranges, and every IPv6 spelling that embeds a special IPv4 address
+//!   (IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
+//!   `2002::/16`, Teredo `2001::/32`; IPv4-mapped `::ffff:a.b.c.d` is judged as the IPv4
+//!   address itself) are refused whatever the allowlist says.
+//! Host names are resolved here, every address is checked, and the connection is then
+//! pinned to the checked addresses so a second DNS answer cannot point it elsewhere. A
+//! refusal names the host as the caller gave it, never the address it resolved to, and
+//! says the same whether a name does not resolve or resolves somewhere not allowed (no
+//! internal-DNS oracle). It must never connect to anything itself, and never let a
+//! target through when an allowlist is configured and any check fails.
 
 use std::net::IpAddr;
 
-/// One allowlist entry.
+/// One allowlist entry and the port it is limited to (`None`: any port).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
+struct Entry {
+    kind: EntryKind,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EntryKind {
     /// Exact host name, lowercase.
     Host(String),
     /// `*.example.com`: any host ending in `.example.com`, lowercase.
@@ -76,7 +91,7 @@ const SPECIAL_BLOCKS: &[(&str, u8)] = &[
     ("169.254.0.0", 16),
     ("0.0.0.0", 8),
     ("224.0.0.0", 4),
-    ("255.255.255.255", 32),
+    ("240.0.0.0", 4),
     ("::1", 128),
     ("::", 128),
     ("fe80::", 10),
@@ -85,14 +100,77 @@ const SPECIAL_BLOCKS: &[(&str, u8)] = &[
 ];
 
 fn special_blocks() -> impl Iterator<Item = (IpAddr, u8)> {
-    SPECIAL_BLOCKS
-        .iter()
+    blocks(SPECIAL_BLOCKS)
+}
+
+fn blocks(list: &'static [(&'static str, u8)]) -> impl Iterator<Item = (IpAddr, u8)> {
+    list.iter()
         .filter_map(|(a, bits)| Some((a.parse::<IpAddr>().ok()?, *bits)))
+}
+
+/// Address blocks no entry can admit: the cloud metadata and credential endpoints, and
+/// the IPv6 ranges no database lives in (link-local, multicast, discard, documentation,
+/// site-local, the IETF protocol block that holds Teredo is handled by [`embedded_v4`]).
+const NEVER_BLOCKS: &[(&str, u8)] = &[
+    ("169.254.169.254", 32),
+    ("169.254.170.2", 32),
+    ("169.254.170.23", 32),
+    ("fd00:ec2::", 32),
+    // Local-use NAT64 (RFC 8215) may embed an IPv4 address at any RFC 6052 position.
+    ("64:ff9b:1::", 48),
+    ("::", 128),
+    ("fe80::", 10),
+    ("fec0::", 10),
+    ("ff00::", 8),
+    ("100::", 64),
+    ("2001:db8::", 32),
+    ("3fff::", 20),
+];
+
+/// The IPv4 address an IPv6 address embeds by a translation or tunnelling convention:
+/// IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4
+/// (`2002:aabb:ccdd::/48`) and Teredo (`2001:0::/32`, the client address inverted in
+/// the last 32 bits; the server address too). IPv4-mapped is not here: it is the IPv4
+/// address itself (see `in_net`).
+fn embedded_v4(ip: std::net::Ipv6Addr) -> Vec<std::net::Ipv4Addr> {
+    let bits = u128::from(ip);
+    let seg = ip.segments();
+    let v4 = |x: u32| std::net::Ipv4Addr::from(x);
+    let low = bits as u32;
+    let mut out = Vec::new();
+    if bits >> 32 == 0 && bits > 1 {
+        out.push(v4(low)); // ::a.b.c.d
+    }
+    if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 {
+        out.push(v4(low)); // 64:ff9b::/96
+    }
+    if seg[0] == 0x2002 {
+        out.push(v4((u32::from(seg[1]) << 16) | u32::from(seg[2]))); // 6to4
+    }
+    if seg[0] == 0x2001 && seg[1] == 0 {
+        out.push(v4(!low)); // Teredo client
+        out.push(v4((u32::from(seg[2]) << 16) | u32::from(seg[3]))); // Teredo server
+    }
+    out
 }
 
 /// True for an address in one of the special blocks (IPv4-mapped IPv6 included).
 pub fn is_special(ip: IpAddr) -> bool {
     special_blocks().any(|(net, bits)| in_net(ip, net, bits))
+}
+
+/// True for an address no allowlist entry can admit: [`NEVER_BLOCKS`], or an IPv6
+/// address embedding a special IPv4 address.
+pub fn is_never_allowed(ip: IpAddr) -> bool {
+    if blocks(NEVER_BLOCKS).any(|(net, bits)| in_net(ip, net, bits)) {
+        return true;
+    }
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => embedded_v4(v6)
+            .into_iter()
+            .any(|v4| is_special(IpAddr::V4(v4)) || is_never_allowed(IpAddr::V4(v4))),
+        _ => false,
+    }
 }
 
 /// True when the whole range `net/bits` lies inside one special block, i.e. an entry
@@ -104,7 +182,8 @@ fn range_is_special(net: IpAddr, bits: u8) -> bool {
 }
 
 impl TargetPolicy {
-    /// Parses `TARGET_ALLOWED_HOSTS`: comma- or space-separated entries.
+    /// Parses `TARGET_ALLOWED_HOSTS`: comma- or space-separated entries, each optionally
+    /// followed by `:port` (an IPv6 address or range with a port goes in brackets).
     pub fn parse(spec: &str) -> Result<TargetPolicy, String> {
         let mut entries = Vec::new();
         for raw in spec
@@ -112,21 +191,50 @@ impl TargetPolicy {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
+            let bad = || {
+                format!("TARGET_ALLOWED_HOSTS: not a host, address or CIDR (with an optional :port): {raw:?}")
+            };
             let e = raw.to_ascii_lowercase();
-            if let Some((ip, bits)) = parse_net(&e) {
-                entries.push(Entry::Net(ip, bits));
-            } else if let Some(suffix) = e.strip_prefix("*.") {
-                if suffix.is_empty() || suffix.contains('*') {
+            // A bare IPv6 address or range has colons of its own and no port.
+            let (body, port) = if parse_net(&e).is_some() {
+                (e.clone(), None)
+            } else if let Some(rest) = e.strip_prefix('[') {
+                let (inside, after) = rest.split_once(']').ok_or_else(bad)?;
+                let port = match after {
+                    "" => None,
+                    p => Some(p.strip_prefix(':').ok_or_else(bad)?),
+                };
+                (inside.to_string(), port.map(str::to_string))
+            } else if let Some((host, p)) = e.rsplit_once(':') {
+                (host.to_string(), Some(p.to_string()))
+            } else {
+                (e.clone(), None)
+            };
+            let port = match port {
+                None => None,
+                Some(p) => Some(
+                    p.parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| format!("TARGET_ALLOWED_HOSTS: bad port in {raw:?}"))?,
+                ),
+            };
+            let kind = if let Some((ip, bits)) = parse_net(&body) {
+                EntryKind::Net(ip, bits)
+            } else if let Some(suffix) = body.strip_prefix("*.") {
+                if suffix.is_empty() || suffix.contains(['*', '/', ':']) {
                     return Err(format!("TARGET_ALLOWED_HOSTS: bad wildcard {raw:?}"));
                 }
-                entries.push(Entry::Suffix(format!(".{suffix}")));
-            } else if e.contains('/') || e.contains('*') || e.contains(':') {
-                return Err(format!(
-                    "TARGET_ALLOWED_HOSTS: not a host, address or CIDR: {raw:?}"
-                ));
+                EntryKind::Suffix(format!(".{suffix}"))
+            } else if body.is_empty()
+                || body.contains(['/', '*', ':', '[', ']'])
+                || body.chars().any(|c| c.is_control())
+            {
+                return Err(bad());
             } else {
-                entries.push(Entry::Host(e));
-            }
+                EntryKind::Host(body)
+            };
+            entries.push(Entry { kind, port });
         }
         Ok(TargetPolicy { entries })
     }
@@ -135,21 +243,38 @@ impl TargetPolicy {
         !self.entries.is_empty()
     }
 
-    fn host_listed(&self, host: &str) -> bool {
-        self.entries.iter().any(|e| match e {
-            Entry::Host(h) => h == host,
-            Entry::Suffix(s) => host.ends_with(s.as_str()),
-            Entry::Net(..) => false,
+    fn host_listed(&self, host: &str, port: u16) -> bool {
+        self.entries.iter().any(|e| {
+            e.port.is_none_or(|p| p == port)
+                && match &e.kind {
+                    EntryKind::Host(h) => h == host,
+                    EntryKind::Suffix(s) => host.ends_with(s.as_str()),
+                    EntryKind::Net(..) => false,
+                }
         })
     }
 
-    /// An address passes when a range covers it, or when its host name is listed; a
-    /// special address only when a range lying inside the special ranges covers it
-    /// (so `0.0.0.0/0` never admits loopback or the metadata service).
-    fn address_allowed(&self, ip: IpAddr, host_listed: bool) -> bool {
-        let explicit = self.entries.iter().any(|e| match e {
-            Entry::Net(net, bits) => {
-                in_net(ip, *net, *bits) && (!is_special(ip) || range_is_special(*net, *bits))
+    /// True when some range entry could admit an address (so resolving a name that no
+    /// name entry lists is worth it).
+    fn has_ranges(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e.kind, EntryKind::Net(..)))
+    }
+
+    /// An address passes when a range covers it (on the port), or when its host name is
+    /// listed; a special address only when a range lying inside the special ranges
+    /// covers it (so `0.0.0.0/0` never admits loopback or the metadata service); the
+    /// never-allowed addresses never.
+    fn address_allowed(&self, ip: IpAddr, port: u16, host_listed: bool) -> bool {
+        if is_never_allowed(ip) {
+            return false;
+        }
+        let explicit = self.entries.iter().any(|e| match e.kind {
+            EntryKind::Net(net, bits) => {
+                e.port.is_none_or(|p| p == port)
+                    && in_net(ip, net, bits)
+                    && (!is_special(ip) || range_is_special(net, bits))
             }
             _ => false,
         });
@@ -176,23 +301,34 @@ impl TargetPolicy {
                 }
             };
             let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-            let listed = self.host_listed(&host);
+            let refused = || {
+                Refused(format!(
+                    "target host {host:?} on port {port} is not on this service's allowlist (TARGET_ALLOWED_HOSTS)"
+                ))
+            };
+            let listed = self.host_listed(&host, port);
             let addrs: Vec<IpAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
                 Ok(ip) => vec![ip],
-                Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                    .await
-                    .map_err(|_| Refused(format!("target host {host:?} does not resolve")))?
-                    .map(|a| a.ip())
-                    .collect(),
+                // A name no entry lists and no range could admit: refused unresolved.
+                Err(_) if !listed && !self.has_ranges() => return Err(refused()),
+                Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
+                    Ok(a) => a.map(|a| a.ip()).collect(),
+                    Err(e) if listed => {
+                        tracing::warn!(host = %host, error = %e, "allowed target host does not resolve");
+                        return Err(Refused(format!("target host {host:?} does not resolve")));
+                    }
+                    Err(_) => return Err(refused()),
+                },
             };
             if addrs.is_empty() {
-                return Err(Refused(format!("target host {host:?} does not resolve")));
+                return Err(refused());
             }
             for ip in &addrs {
-                if !self.address_allowed(*ip, listed) {
-                    return Err(Refused(format!(
-                        "target host {host:?} ({ip}) is not on this service's allowlist (TARGET_ALLOWED_HOSTS)"
-                    )));
+                if !self.address_allowed(*ip, port, listed) {
+                    // The address goes to the log only: the caller learns nothing about
+                    // what a name resolves to.
+                    tracing::warn!(host = %host, address = %ip, port, "target address refused by the allowlist");
+                    return Err(refused());
                 }
             }
             pinned.push(addrs[0]);
@@ -290,6 +426,99 @@ mod tests {
         }
         for s in ["10.0.0.1", "192.0.2.1", "2001:db8::1", "fd00:ec2::253"] {
             assert!(!is_special(s.parse().unwrap()), "{s}");
+        }
+    }
+
+    /// Issue 16, finding 7: IPv6 spellings of loopback and metadata addresses outside
+    /// `::ffff:0:0/96` passed a `::/0` allowlist.
+    #[tokio::test]
+    async fn ipv6_spellings_of_special_ipv4_addresses_are_refused_whatever_the_allowlist() {
+        let everything = "0.0.0.0/0, ::/0";
+        for host in [
+            "::127.0.0.1",                          // IPv4-compatible loopback
+            "::a9fe:a9fe",                          // IPv4-compatible 169.254.169.254
+            "::ffff:127.0.0.1",                     // mapped
+            "::ffff:169.254.169.254",               // mapped metadata
+            "64:ff9b::7f00:1",                      // NAT64 loopback
+            "64:ff9b::169.254.169.254",             // NAT64 metadata
+            "64:ff9b:1::a00:1",                     // local-use NAT64
+            "2002:7f00:1::",                        // 6to4 of 127.0.0.1
+            "2002:a9fe:a9fe::1",                    // 6to4 of metadata
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1
+            "2001:0:a9fe:a9fe::1",                  // Teredo, server metadata
+            "fd00:ec2::254",                        // AWS metadata over IPv6
+            "fe80::1",
+            "ff02::1",
+            "::",
+            "::1",
+            "2001:db8::1",
+            "100::1",
+            "fec0::1",
+        ] {
+            let url = format!("postgres://u@[{host}]:5432/db");
+            let r = check(everything, &url).await;
+            assert!(
+                r.is_err(),
+                "{host} must be refused under {everything}: {r:?}"
+            );
+            let r = check("::/0", &url).await;
+            assert!(r.is_err(), "{host} must be refused under ::/0: {r:?}");
+        }
+        // The metadata service is refused even by an entry that names its range.
+        assert!(check("169.254.0.0/16", "postgres://u@169.254.169.254/db")
+            .await
+            .is_err());
+        assert!(check("169.254.0.0/16", "postgres://u@169.254.1.1/db")
+            .await
+            .is_ok());
+        // Ordinary addresses in those conventions still pass a range that covers them.
+        for host in ["2002:a00:1::1", "64:ff9b::a00:1", "2600:1f18::1"] {
+            let url = format!("postgres://u@[{host}]/db");
+            assert!(check("::/0", &url).await.is_ok(), "{host}");
+        }
+    }
+
+    /// Issue 16, finding 8: any port of an allowed host was tried, and the refusal named
+    /// the address a refused host resolved to.
+    #[tokio::test]
+    async fn entries_can_name_ports_and_refusals_never_echo_addresses() {
+        let policy =
+            "10.0.0.0/8:5432, db.internal:6432, [2001:db8:1::/48]:5432, *.rds.amazonaws.com:5432";
+        assert!(TargetPolicy::parse("[2600::/16]:5432").is_ok());
+        assert!(check(policy, "postgres://u@10.1.2.3:5432/db").await.is_ok());
+        assert!(
+            check(policy, "postgres://u@10.1.2.3/db").await.is_ok(),
+            "5432 is the default"
+        );
+        let r = check(policy, "postgres://u@10.1.2.3:22/db").await;
+        assert!(r.as_ref().is_err_and(|e| e.0.contains("port 22")), "{r:?}");
+        assert!(check("10.0.0.0/8", "postgres://u@10.1.2.3:22/db")
+            .await
+            .is_ok());
+        // A name resolving to a refused address: the refusal names the host, not the
+        // address (`localhost` resolves to loopback here).
+        let r = check("10.0.0.0/8", "postgres://u@localhost:5432/db").await;
+        let e = r.expect_err("loopback is refused");
+        assert!(e.0.contains("\"localhost\""), "{e}");
+        assert!(!e.0.contains("127.0.0.1") && !e.0.contains("::1"), "{e}");
+        // A name that does not resolve gets the same answer as one that is refused.
+        let r = check("10.0.0.0/8", "postgres://u@no-such-host.invalid:5432/db").await;
+        let e2 = r.expect_err("refused");
+        assert_eq!(
+            e.0.replace("localhost", "H"),
+            e2.0.replace("no-such-host.invalid", "H")
+        );
+        // With no range entries, an unlisted name is refused without a DNS lookup.
+        let r = check("db.internal", "postgres://u@no-such-host.invalid/db").await;
+        assert!(r.is_err());
+        for bad in [
+            "db.internal:0",
+            "db.internal:99999",
+            "[::1",
+            "[::1]x",
+            "a/b:5432",
+        ] {
+            assert!(TargetPolicy::parse(bad).is_err(), "{bad}");
         }
     }
 }

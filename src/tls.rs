@@ -64,6 +64,10 @@ pub fn split_sslmode(url: &str) -> Result<(String, TlsMode), String> {
 
 /// Trusted roots and the per-mode client configurations, built once.
 pub struct TlsPolicy {
+    /// `TARGET_ALLOW_UNVERIFIED_PASSWORD`: answer cleartext and md5 password requests
+    /// from servers whose certificate was not verified (off: only SCRAM, which never
+    /// sends the password, or a verified server gets it).
+    pub allow_unverified_password: bool,
     verify_full: Arc<ClientConfig>,
     verify_ca: Arc<ClientConfig>,
     unverified: Arc<ClientConfig>,
@@ -105,6 +109,7 @@ impl TlsPolicy {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(TlsPolicy {
+            allow_unverified_password: false,
             verify_full: Arc::new(config_with(webpki.clone())?),
             verify_ca: Arc::new(config_with(Arc::new(ChainOnly(webpki)))?),
             unverified: Arc::new(config_with(Arc::new(Unverified(provider())))?),

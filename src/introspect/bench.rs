@@ -13,6 +13,9 @@ fn opts() -> TargetOptions {
         statement_timeout: Duration::from_secs(30),
         application_name: "catalog-snapshot-bench".into(),
         budget: ReadBudget::UNLIMITED,
+        lock_timeout: Duration::from_secs(5),
+        wire: WireLimits::DEFAULT,
+        max_concurrent_reads: 64,
     }
 }
 

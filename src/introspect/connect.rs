@@ -1,26 +1,126 @@
 //! Opening a connection to a target database.
 //!
-//! Owns parsing the URL, the connect timeout, `application_name`, spawning the connection
-//! task, and turning connection errors into [`IntrospectError`]s. It must never put the
-//! URL or its password into an error or a log line: messages are built from the driver's
-//! error text and then scrubbed of both.
+//! Owns parsing the URL, the TCP connect (to the addresses the target policy pinned), TLS
+//! as `sslmode` asks (the SSLRequest is sent here, so the driver only ever sees a stream
+//! that [`wire::Guarded`] watches), the connect timeout, `application_name`, the
+//! per-process bound on concurrent target connections, spawning the connection task,
+//! cancelling a query left running when its client is dropped, and turning connection
+//! errors into [`IntrospectError`]s. It must never put the URL or its password into an
+//! error or a log line: messages are built from the driver's error text and then scrubbed
+//! of both; under an allowlist a failed connection gives the caller one uniform message
+//! (the detail goes to the log).
 
+use super::wire::{self, Guarded, WireState};
 use super::{millis, IntrospectError, TargetOptions};
 use std::error::Error as _;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_postgres::config::{Host, SslMode, SslNegotiation};
+use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
 
-/// Connects to `url` (a `postgres://` URL or a key=value connection string) without TLS,
-/// within `opts.connect_timeout` (for the TCP connect and the whole startup and
-/// authentication), with `opts.application_name`. The connection runs on a spawned task
-/// that ends when the returned client is dropped.
-///
-/// Errors: [`IntrospectError::Timeout`] when the server does not answer in time,
-/// [`IntrospectError::Connect`] for a malformed URL, a refused connection or failed
-/// authentication (the message never contains the URL or the password).
-pub async fn connect(
-    url: &str,
-    opts: &TargetOptions,
-) -> Result<tokio_postgres::Client, IntrospectError> {
+/// What the caller is told when a connection under an allowlist fails before the server
+/// identified itself as PostgreSQL: the same for a closed port, a filtered one, a server
+/// that is not PostgreSQL or a failed TLS handshake, so the service is no port scanner.
+pub const UNIFORM_CONNECT_FAILURE: &str =
+    "the target database did not accept a PostgreSQL connection at the host and port given (the service log has the detail)";
+
+/// A client of a target database, holding one of the process's connection slots. When
+/// dropped while a query is still running on the target (a read that timed out or whose
+/// request went away), it sends the server a cancel request for it.
+pub struct TargetClient {
+    client: tokio_postgres::Client,
+    wire: Arc<WireState>,
+    peer: Peer,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+#[derive(Clone)]
+enum Peer {
+    Tcp(SocketAddr),
+    Unix(std::path::PathBuf),
+}
+
+impl std::ops::Deref for TargetClient {
+    type Target = tokio_postgres::Client;
+    fn deref(&self) -> &tokio_postgres::Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for TargetClient {
+    fn deref_mut(&mut self) -> &mut tokio_postgres::Client {
+        &mut self.client
+    }
+}
+
+impl TargetClient {
+    /// Bytes received from the target on this connection so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.wire.received()
+    }
+}
+
+impl Drop for TargetClient {
+    fn drop(&mut self) {
+        if !self.wire.in_flight() {
+            return;
+        }
+        let (Some((pid, secret)), Ok(rt)) = (
+            self.wire.cancel_key(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let peer = self.peer.clone();
+        rt.spawn(async move {
+            let mut msg = Vec::with_capacity(16);
+            msg.extend_from_slice(&16u32.to_be_bytes());
+            msg.extend_from_slice(&80_877_102u32.to_be_bytes());
+            msg.extend_from_slice(&pid.to_be_bytes());
+            msg.extend_from_slice(&secret.to_be_bytes());
+            let sent = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                match peer {
+                    Peer::Tcp(addr) => TcpStream::connect(addr).await?.write_all(&msg).await,
+                    Peer::Unix(path) => {
+                        tokio::net::UnixStream::connect(path)
+                            .await?
+                            .write_all(&msg)
+                            .await
+                    }
+                }
+            })
+            .await;
+            match sent {
+                Ok(Ok(())) => {
+                    tracing::info!("cancelled a catalog query left running on the target")
+                }
+                _ => tracing::warn!("could not send a cancel request to the target"),
+            }
+        });
+    }
+}
+
+/// The process's bound on concurrent target connections (`TARGET_MAX_CONCURRENT_READS`),
+/// sized by the first connection's options.
+fn slots(opts: &TargetOptions) -> Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            Arc::new(tokio::sync::Semaphore::new(
+                opts.max_concurrent_reads.max(1),
+            ))
+        })
+        .clone()
+}
+
+/// Connects to `url` (a `postgres://` URL or a key=value connection string) with the
+/// default trusted roots and no pinning: see [`connect_pinned`].
+pub async fn connect(url: &str, opts: &TargetOptions) -> Result<TargetClient, IntrospectError> {
     static DEFAULT_TLS: std::sync::OnceLock<Result<crate::tls::TlsPolicy, String>> =
         std::sync::OnceLock::new();
     let tls = DEFAULT_TLS
@@ -30,77 +130,296 @@ pub async fn connect(
     connect_pinned(url, opts, &[], tls).await
 }
 
-/// [`connect`], with TLS as the URL's `sslmode` asks under `tls`'s trusted roots, and
-/// each host pinned to the given address (`hostaddr`) so the connection goes where the
-/// target policy checked and no second DNS answer can redirect it (an empty `pinned`
-/// connects as usual).
+/// Connects with TLS as the URL's `sslmode` asks under `tls`'s trusted roots, within
+/// `opts.connect_timeout` (for waiting for a connection slot, the TCP connect and the
+/// whole startup and authentication), with `opts.application_name`, each host pinned to
+/// the given address so the connection goes where the target policy checked and no
+/// second DNS answer can redirect it. `pinned` is non-empty exactly when an allowlist is
+/// configured: then a failed connection gets [`UNIFORM_CONNECT_FAILURE`].
+///
+/// Errors: [`IntrospectError::Timeout`] when the server does not answer in time,
+/// [`IntrospectError::AuthFailed`] for a wrong password, unknown role or database or a
+/// missing CONNECT privilege, [`IntrospectError::InsecurePassword`] when an unverified
+/// server asks for a cleartext or md5 password, [`IntrospectError::Protocol`] for a
+/// server breaking the protocol's bounds, [`IntrospectError::Busy`] when every slot stayed
+/// taken, [`IntrospectError::Connect`] otherwise (never with the URL or the password).
 pub async fn connect_pinned(
     url: &str,
     opts: &TargetOptions,
-    pinned: &[std::net::IpAddr],
+    pinned: &[IpAddr],
     tls: &crate::tls::TlsPolicy,
-) -> Result<tokio_postgres::Client, IntrospectError> {
-    use crate::tls::TlsMode;
+) -> Result<TargetClient, IntrospectError> {
     let (stripped, mode) = crate::tls::split_sslmode(url)
         .map_err(|e| IntrospectError::Connect(format!("the target URL {e}")))?;
     let mut config = tokio_postgres::Config::from_str(&stripped)
         .map_err(|e| IntrospectError::Connect(scrub(describe(&e), url, None)))?;
-    for ip in pinned {
-        config.hostaddr(*ip);
-    }
     config.connect_timeout(opts.connect_timeout);
     config.application_name(&opts.application_name);
-    config.ssl_mode(match mode {
-        TlsMode::Disable => tokio_postgres::config::SslMode::Disable,
-        TlsMode::Prefer => tokio_postgres::config::SslMode::Prefer,
-        TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => {
-            tokio_postgres::config::SslMode::Require
-        }
-    });
     let password = config
         .get_password()
         .map(|p| String::from_utf8_lossy(p).into_owned());
-    match tls.client_config(mode) {
-        None => finish(config, tokio_postgres::NoTls, opts, url, password).await,
-        Some(rustls) => {
-            let connector = tokio_postgres_rustls::MakeRustlsConnect::new(rustls);
-            finish(config, connector, opts, url, password).await
-        }
-    }
-}
-
-/// Connects within the timeout, spawns the connection task, and maps errors.
-async fn finish<T>(
-    config: tokio_postgres::Config,
-    tls: T,
-    opts: &TargetOptions,
-    url: &str,
-    password: Option<String>,
-) -> Result<tokio_postgres::Client, IntrospectError>
-where
-    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Send + 'static,
-    T::Stream: Send + 'static,
-    T::TlsConnect: Send,
-    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
-{
+    let uniform = !pinned.is_empty();
+    let deadline = tokio::time::Instant::now() + opts.connect_timeout;
     let timeout = IntrospectError::Timeout(millis(opts.connect_timeout));
-    match tokio::time::timeout(opts.connect_timeout, config.connect(tls)).await {
+
+    let slot = match tokio::time::timeout_at(deadline, slots(opts).acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        _ => return Err(IntrospectError::Busy(opts.max_concurrent_reads)),
+    };
+    let work = async {
+        let (stream, peer, tls_used) = open(&config, pinned, mode, tls).await?;
+        let verified = tls_used
+            && matches!(
+                mode,
+                crate::tls::TlsMode::VerifyCa | crate::tls::TlsMode::VerifyFull
+            );
+        let guarded = Guarded::new(stream, opts.wire, verified || tls.allow_unverified_password);
+        let state = guarded.state();
+        if tls_used {
+            config.ssl_mode(SslMode::Require);
+            config.ssl_negotiation(SslNegotiation::Direct);
+        } else {
+            config.ssl_mode(SslMode::Disable);
+        }
+        let (client, connection) = config
+            .connect_raw(guarded, Preconnected)
+            .await
+            .map_err(Failure::Driver)?;
+        Ok::<_, Failure>((client, connection, state, peer))
+    };
+    match tokio::time::timeout_at(deadline, work).await {
         Err(_) => Err(timeout),
-        Ok(Err(e)) if is_timeout(&e) => Err(timeout),
-        Ok(Err(e)) => Err(IntrospectError::Connect(scrub(
-            describe(&e),
-            url,
-            password.as_deref(),
-        ))),
-        Ok(Ok((client, connection))) => {
+        Ok(Err(Failure::Driver(e))) if is_timeout(&e) => Err(timeout),
+        Ok(Err(failure)) => {
+            let (mapped, detail) = match failure {
+                Failure::Driver(e) => (
+                    classify(&e, opts),
+                    scrub(describe(&e), url, password.as_deref()),
+                ),
+                Failure::Open(detail) => (None, detail),
+            };
+            Err(match mapped {
+                Some(known) => known,
+                None if uniform => {
+                    tracing::warn!(detail = %detail, "target connection failed");
+                    IntrospectError::Connect(UNIFORM_CONNECT_FAILURE.into())
+                }
+                None => IntrospectError::Connect(detail),
+            })
+        }
+        Ok(Ok((client, connection, wire, peer))) => {
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "target connection ended with an error");
                 }
             });
-            Ok(client)
+            Ok(TargetClient {
+                client,
+                wire,
+                peer,
+                _slot: slot,
+            })
         }
     }
+}
+
+enum Failure {
+    /// Before the driver ran: no address answered, TLS failed... (scrubbed detail).
+    Open(String),
+    Driver(tokio_postgres::Error),
+}
+
+/// Opens a transport to the first host that answers: TCP (or a Unix socket), then the
+/// SSLRequest and TLS handshake as `mode` asks. Returns whether TLS is in use.
+async fn open(
+    config: &tokio_postgres::Config,
+    pinned: &[IpAddr],
+    mode: crate::tls::TlsMode,
+    tls: &crate::tls::TlsPolicy,
+) -> Result<(Transport, Peer, bool), Failure> {
+    let ports = config.get_ports();
+    let mut last = String::from("the target URL names no host");
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let (name, stream, peer) = match host {
+            Host::Unix(dir) => {
+                let path = dir.join(format!(".s.PGSQL.{port}"));
+                match tokio::net::UnixStream::connect(&path).await {
+                    Ok(s) => {
+                        return Ok((Transport::Unix(s), Peer::Unix(path), false));
+                    }
+                    Err(e) => {
+                        last = format!("Unix socket: {e}");
+                        continue;
+                    }
+                }
+            }
+            Host::Tcp(name) => {
+                let addrs: Vec<SocketAddr> = match pinned.get(i) {
+                    Some(ip) => vec![SocketAddr::new(*ip, port)],
+                    None => match name.trim_matches(['[', ']']).parse::<IpAddr>() {
+                        Ok(ip) => vec![SocketAddr::new(ip, port)],
+                        Err(_) => match tokio::net::lookup_host((name.as_str(), port)).await {
+                            Ok(a) => a.collect(),
+                            Err(e) => {
+                                last = format!("host {name:?} does not resolve: {e}");
+                                continue;
+                            }
+                        },
+                    },
+                };
+                let mut opened = None;
+                for addr in addrs {
+                    match TcpStream::connect(addr).await {
+                        Ok(s) => {
+                            let _ = s.set_nodelay(true);
+                            opened = Some((s, addr));
+                            break;
+                        }
+                        Err(e) => last = format!("{e}"),
+                    }
+                }
+                let Some((s, addr)) = opened else { continue };
+                (name.clone(), s, Peer::Tcp(addr))
+            }
+        };
+        match negotiate(stream, &name, mode, tls).await {
+            Ok((transport, tls_used)) => return Ok((transport, peer, tls_used)),
+            Err(e) => last = e,
+        }
+    }
+    Err(Failure::Open(last))
+}
+
+/// Sends the SSLRequest and runs the TLS handshake when `mode` asks for TLS.
+async fn negotiate(
+    mut stream: TcpStream,
+    host: &str,
+    mode: crate::tls::TlsMode,
+    tls: &crate::tls::TlsPolicy,
+) -> Result<(Transport, bool), String> {
+    use crate::tls::TlsMode;
+    let Some(rustls) = tls.client_config(mode) else {
+        return Ok((Transport::Plain(stream), false));
+    };
+    stream
+        .write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answer = [0u8; 1];
+    stream
+        .read_exact(&mut answer)
+        .await
+        .map_err(|e| format!("no answer to the TLS request: {e}"))?;
+    match answer[0] {
+        b'S' => {}
+        b'N' if mode == TlsMode::Prefer => return Ok((Transport::Plain(stream), false)),
+        b'N' => return Err("the server does not support TLS (sslmode asks for it)".into()),
+        _ => return Err("the server did not answer as PostgreSQL does".into()),
+    }
+    let mut make = tokio_postgres_rustls::MakeRustlsConnect::new(rustls);
+    let connect = MakeTlsConnect::<TcpStream>::make_tls_connect(&mut make, host)
+        .map_err(|e| e.to_string())?;
+    let stream = connect
+        .connect(stream)
+        .await
+        .map_err(|e| format!("TLS handshake failed: {e}"))?;
+    Ok((Transport::Tls(Box::new(stream)), true))
+}
+
+type RustlsStream = <tokio_postgres_rustls::MakeRustlsConnect as MakeTlsConnect<TcpStream>>::Stream;
+
+/// The transport under the guard.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<RustlsStream>),
+    Unix(tokio::net::UnixStream),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Transport::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Transport::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_flush(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Transport::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Transport::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl tokio_postgres::tls::TlsStream for Guarded<Transport> {
+    fn channel_binding(&self) -> ChannelBinding {
+        match self.get_ref() {
+            Transport::Tls(s) => s.channel_binding(),
+            _ => ChannelBinding::none(),
+        }
+    }
+}
+
+/// The "TLS connector" the driver is handed: TLS, when in use, is already established
+/// under the guard, so this passes the guarded stream through (with its channel binding).
+struct Preconnected;
+
+impl TlsConnect<Guarded<Transport>> for Preconnected {
+    type Stream = Guarded<Transport>;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<Result<Guarded<Transport>, std::io::Error>>;
+
+    fn connect(self, stream: Guarded<Transport>) -> Self::Future {
+        std::future::ready(Ok(stream))
+    }
+}
+
+/// What a driver error means for the caller, when it is more than a failed query: the
+/// guard's refusals (`CS00x`), authentication and privilege failures, a lock wait that
+/// ran out. Used for connecting and for the catalog queries.
+pub(super) fn classify(e: &tokio_postgres::Error, opts: &TargetOptions) -> Option<IntrospectError> {
+    let db = e.as_db_error()?;
+    let message = db.message().to_string();
+    Some(match db.code().code() {
+        wire::SQLSTATE_MESSAGE => IntrospectError::Protocol(message),
+        wire::SQLSTATE_READ => IntrospectError::ReadTooLarge(opts.wire.max_read_bytes),
+        wire::SQLSTATE_PASSWORD => IntrospectError::InsecurePassword(message),
+        // invalid_password, invalid_authorization_specification (no pg_hba entry, no
+        // such role), insufficient_privilege, invalid_catalog_name (no such database).
+        "28P01" | "28000" | "42501" | "3D000" => IntrospectError::AuthFailed(message),
+        // lock_not_available: lock_timeout ran out.
+        "55P03" => IntrospectError::LockTimeout(millis(opts.lock_timeout)),
+        _ => return None,
+    })
 }
 
 /// The driver's message with its causes, `outer: inner: innermost`.
@@ -168,6 +487,9 @@ mod tests {
             statement_timeout: Duration::from_secs(5),
             application_name: "test".into(),
             budget: crate::introspect::ReadBudget::UNLIMITED,
+            lock_timeout: Duration::from_secs(5),
+            wire: crate::introspect::WireLimits::DEFAULT,
+            max_concurrent_reads: 64,
         }
     }
 

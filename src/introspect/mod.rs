@@ -18,16 +18,18 @@ mod bench;
 mod connect;
 mod objects;
 mod raw;
+mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use assemble::{assemble, assemble_json};
-pub use connect::{connect, connect_pinned};
+pub use connect::{connect, connect_pinned, TargetClient, UNIFORM_CONNECT_FAILURE};
 pub use raw::{
     read_raw, read_raw_with, CatalogQueries, RawCatalog, RawColumn, RawConstraint, RawEnum,
     RawForeignKey, RawIndex, RawRelation, QUERY_COUNT,
 };
+pub use wire::{WireLimits, ALLOW_UNVERIFIED_PASSWORD};
 
 /// Counts full or partial catalog reads started in this process (exposed on /healthz,
 /// used by the single-flight test).
@@ -45,6 +47,29 @@ pub struct TargetOptions {
     pub application_name: String,
     /// How much one read may return.
     pub budget: ReadBudget,
+    /// `lock_timeout` of the read's statements (`TARGET_LOCK_TIMEOUT_MS`): a catalog
+    /// read waiting on a lock (a migration) gives up after this long.
+    pub lock_timeout: Duration,
+    /// What one connection may receive (see [`WireLimits`]).
+    pub wire: WireLimits,
+    /// Target connections this process holds at once (`TARGET_MAX_CONCURRENT_READS`).
+    pub max_concurrent_reads: usize,
+}
+
+impl TargetOptions {
+    /// Defaults for tools and tests: the given timeouts, no read budget, default wire
+    /// limits, a 5 s lock timeout (or the statement timeout if shorter).
+    pub fn with_timeouts(connect_timeout: Duration, statement_timeout: Duration) -> TargetOptions {
+        TargetOptions {
+            connect_timeout,
+            statement_timeout,
+            application_name: "catalog-snapshot".into(),
+            budget: ReadBudget::UNLIMITED,
+            lock_timeout: statement_timeout.min(Duration::from_secs(5)),
+            wire: WireLimits::DEFAULT,
+            max_concurrent_reads: 64,
+        }
+    }
 }
 
 /// How much one catalog read may return: counted in the read's first round trip
@@ -124,6 +149,25 @@ pub enum IntrospectError {
     Timeout(u64),
     #[error("catalog query failed: {0}")]
     Query(String),
+    /// A wrong password, unknown role or database, or a missing privilege: the server's
+    /// own message (it names the user or database, never the password).
+    #[error("the target database refused the credentials or privileges: {0}")]
+    AuthFailed(String),
+    /// An unverified server asked for a cleartext or md5 password; it was not sent.
+    #[error("{0}")]
+    InsecurePassword(String),
+    /// The server broke the protocol's bounds (a message over the size limit).
+    #[error("{0}")]
+    Protocol(String),
+    /// The connection received more than the read's byte limit.
+    #[error("the target sent more than {0} bytes for one read (TARGET_MAX_READ_BYTES)")]
+    ReadTooLarge(u64),
+    /// A statement waited on a lock for the whole `lock_timeout` (ms).
+    #[error("a catalog query waited {0} ms for a lock held on the target (a migration or another long transaction) and gave up (TARGET_LOCK_TIMEOUT_MS)")]
+    LockTimeout(u64),
+    /// Every target connection slot of this process stayed taken for the connect timeout.
+    #[error("this service is already reading {0} catalogs at once (TARGET_MAX_CONCURRENT_READS); retry shortly")]
+    Busy(usize),
     /// Requested schemas that do not exist on the target (names as given).
     #[error("unknown schemas: {0:?}")]
     UnknownSchemas(Vec<String>),

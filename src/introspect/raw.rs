@@ -322,8 +322,9 @@ async fn read_queries(
     let err = |e: tokio_postgres::Error| map_error(e, opts);
     let begin = format!(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; \
-         SET LOCAL statement_timeout = {}",
-        millis(opts.statement_timeout)
+         SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
+        millis(opts.statement_timeout),
+        millis(opts.lock_timeout).max(1)
     );
     let budget = opts.budget;
     let max_relations = i64::try_from(budget.max_relations).unwrap_or(i64::MAX);
@@ -644,7 +645,9 @@ async fn fetch<T>(
 /// A statement timeout (SQLSTATE 57014) is [`IntrospectError::Timeout`]; anything else
 /// is [`IntrospectError::Query`].
 fn map_error(e: tokio_postgres::Error, opts: &TargetOptions) -> IntrospectError {
-    if e.code() == Some(&SqlState::QUERY_CANCELED) {
+    if let Some(known) = super::connect::classify(&e, opts) {
+        known
+    } else if e.code() == Some(&SqlState::QUERY_CANCELED) {
         IntrospectError::Timeout(millis(opts.statement_timeout))
     } else {
         IntrospectError::Query(describe(&e))

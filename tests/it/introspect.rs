@@ -12,6 +12,9 @@ fn opts() -> TargetOptions {
         statement_timeout: Duration::from_secs(30),
         application_name: "catalog-snapshot-test".into(),
         budget: introspect::ReadBudget::UNLIMITED,
+        lock_timeout: Duration::from_secs(5),
+        wire: introspect::WireLimits::DEFAULT,
+        max_concurrent_reads: 64,
     }
 }
 

@@ -56,3 +56,38 @@ async fn runs_the_lambda_loop_under_the_runtime_api() {
     assert!(json_lines > 0, "logs are JSON under Lambda: {log}");
     assert!(!log.contains(harness::PG_PASSWORD));
 }
+
+/// Issue 16, finding 1: at `RUST_LOG=trace` the Lambda runtime logged every raw event,
+/// bearer token and `targetDatabaseUrl` password included. The libraries that see raw
+/// requests stay at info whatever `RUST_LOG` says.
+#[tokio::test]
+async fn trace_logging_under_lambda_leaks_no_token_or_password() {
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.Bearer-Token-Never-Logged-4417";
+    const PASSWORD: &str = "Pa$$-Never-Logged-9931";
+    const ENCODED: &str = "Pa%24%24-Never-Logged-9931";
+    let mut fun = LambdaPeer::start(
+        usize::MAX,
+        &[
+            ("RUST_LOG", "trace"),
+            // 127.0.0.1 is not on it: the request is refused before any connection.
+            ("TARGET_ALLOWED_HOSTS", "10.0.0.0/8"),
+        ],
+    )
+    .await;
+    let url = format!("postgres://someone:{ENCODED}@127.0.0.1:1/db");
+    let request = json!({"targetDatabaseUrl": url, "schemas": ["public"]});
+    let auth = format!("Bearer {TOKEN}");
+    let resp = fun
+        .invoke(SNAPSHOT, &request, &[("authorization", &auth)])
+        .await
+        .1;
+    assert_eq!(resp["statusCode"], 403, "{resp}");
+    let log = fun.log();
+    assert!(
+        log.contains("target refused"),
+        "the service's own events are logged: {log}"
+    );
+    for secret in [TOKEN, PASSWORD, ENCODED, "Never-Logged"] {
+        assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
+    }
+}

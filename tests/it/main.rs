@@ -3,6 +3,7 @@
 
 mod conformance;
 mod harness;
+mod hostile;
 mod introspect;
 mod lambda_limits;
 mod lambda_mode;

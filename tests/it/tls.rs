@@ -13,6 +13,9 @@ async fn uses_tls(url: &str) -> bool {
         statement_timeout: Duration::from_secs(10),
         application_name: "tls-test".into(),
         budget: introspect::ReadBudget::UNLIMITED,
+        lock_timeout: Duration::from_secs(5),
+        wire: introspect::WireLimits::DEFAULT,
+        max_concurrent_reads: 64,
     };
     let client = introspect::connect(url, &opts).await.expect("connect");
     client

@@ -1,0 +1,399 @@
+//! Hostile targets and half-sent requests (issue 16): small fake PostgreSQL servers on
+//! loopback that lie about message sizes or ask for the password in cleartext, a real
+//! server with a locked table, a wrong password or a read over the byte limit, and
+//! connections to the local server that never finish their request. Every address used
+//! is on loopback.
+
+use crate::harness::{Server, PG_PASSWORD};
+use catalog_snapshot::introspect::{self, TargetOptions};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const SNAPSHOT: &str = "/api/v1/introspect/postgres/snapshot";
+
+/// What a fake server saw from its clients.
+#[derive(Default, Debug)]
+struct Seen {
+    /// Bytes of every message after the startup, by connection.
+    after_startup: Vec<Vec<u8>>,
+    /// Bytes the server managed to send.
+    sent: u64,
+}
+
+/// A fake server: refuses TLS ('N'), reads the startup message, then runs `script`
+/// (which writes what the lie needs) and records what the client sends back.
+async fn fake_server<F, Fut>(script: F) -> (u16, std::sync::Arc<std::sync::Mutex<Seen>>)
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = (TcpStream, u64)> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let script = script.clone();
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                // SSLRequest or startup: both start with a length.
+                let mut len = [0u8; 4];
+                if sock.read_exact(&mut len).await.is_err() {
+                    return;
+                }
+                let mut rest = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+                if sock.read_exact(&mut rest).await.is_err() {
+                    return;
+                }
+                if rest[..4] == [0x04, 0xd2, 0x16, 0x2f] {
+                    let _ = sock.write_all(b"N").await;
+                    if sock.read_exact(&mut len).await.is_err() {
+                        return;
+                    }
+                    let mut startup = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+                    if sock.read_exact(&mut startup).await.is_err() {
+                        return;
+                    }
+                }
+                let (mut sock, sent) = script(sock).await;
+                let mut after = Vec::new();
+                let _ = tokio::time::timeout(Duration::from_secs(2), sock.read_to_end(&mut after))
+                    .await;
+                let mut seen = seen.lock().unwrap();
+                seen.sent += sent;
+                seen.after_startup.push(after);
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn opts() -> TargetOptions {
+    TargetOptions::with_timeouts(Duration::from_secs(5), Duration::from_secs(10))
+}
+
+/// Issue 16, finding 3: a server that asks for the password in cleartext (or as md5)
+/// got it under every sslmode but verify-*. Now it is refused before it is sent.
+#[tokio::test]
+async fn cleartext_and_md5_password_requests_from_unverified_servers_are_refused() {
+    const PASSWORD: &str = "Captured-If-Sent-6120";
+    for (code, md5) in [(3u32, false), (5u32, true)] {
+        let (port, seen) = fake_server(move |mut sock| async move {
+            let mut msg = vec![b'R'];
+            let mut body = code.to_be_bytes().to_vec();
+            if md5 {
+                body.extend_from_slice(b"salt");
+            }
+            msg.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+            msg.extend_from_slice(&body);
+            let _ = sock.write_all(&msg).await;
+            (sock, msg.len() as u64)
+        })
+        .await;
+        for sslmode in ["disable", "prefer", "allow"] {
+            let url =
+                format!("postgres://someone:{PASSWORD}@127.0.0.1:{port}/db?sslmode={sslmode}");
+            let r = introspect::connect(&url, &opts()).await;
+            match r {
+                Err(introspect::IntrospectError::InsecurePassword(m)) => {
+                    assert!(m.contains("TARGET_ALLOW_UNVERIFIED_PASSWORD"), "{m}");
+                    assert!(m.contains("verify-full"), "{m}");
+                    assert!(!m.contains(PASSWORD), "{m}");
+                }
+                other => panic!(
+                    "code {code}, sslmode={sslmode}: expected a refusal, got {:?}",
+                    other.map(|_| ())
+                ),
+            }
+        }
+        // The service answers the same as a 502 naming the setting.
+        let server = Server::start(&[]).await;
+        let (status, err) = server
+            .post(
+                SNAPSHOT,
+                &json!({"targetDatabaseUrl": format!("postgres://someone:{PASSWORD}@127.0.0.1:{port}/db"), "schemas": ["public"]}),
+            )
+            .await;
+        assert_eq!(status, 502, "{err}");
+        assert_eq!(err["error"]["code"], "target_auth_insecure", "{err}");
+        assert!(!err.to_string().contains(PASSWORD));
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let seen = seen.lock().unwrap();
+        assert!(seen.after_startup.len() >= 4, "{seen:?}");
+        for after in &seen.after_startup {
+            assert!(
+                !String::from_utf8_lossy(after).contains(PASSWORD),
+                "the fake server captured the password"
+            );
+            assert!(
+                !after.contains(&b'p'),
+                "no password message was sent: {after:?}"
+            );
+        }
+    }
+
+    // The setting that allows it does allow it (so the test above can fail).
+    let (port, seen) = fake_server(|mut sock| async move {
+        let _ = sock.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).await;
+        (sock, 9)
+    })
+    .await;
+    let server = Server::start(&[("TARGET_ALLOW_UNVERIFIED_PASSWORD", "true")]).await;
+    let (status, _) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": format!("postgres://someone:{PASSWORD}@127.0.0.1:{port}/db?sslmode=disable"), "schemas": ["public"]}),
+        )
+        .await;
+    assert!(status >= 500);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.after_startup
+            .iter()
+            .any(|a| String::from_utf8_lossy(a).contains(PASSWORD)),
+        "with TARGET_ALLOW_UNVERIFIED_PASSWORD=true the password is sent"
+    );
+}
+
+/// Peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Issue 16, finding 2: a server answering the startup with a header that claims
+/// 0x7FFFFFF0 bytes, then streaming data, made one request peak at 316 MB and four at
+/// 1,216 MB. Now the header is refused as it arrives: a clear 502, memory flat.
+#[tokio::test]
+async fn a_target_claiming_a_huge_message_is_cut_off_at_its_header() {
+    let (port, seen) = fake_server(|mut sock| async move {
+        let mut sent = 5u64;
+        if sock
+            .write_all(&[b'R', 0x7f, 0xff, 0xff, 0xf0])
+            .await
+            .is_err()
+        {
+            return (sock, 0);
+        }
+        let chunk = vec![0u8; 64 * 1024];
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until {
+            match tokio::time::timeout(Duration::from_millis(200), sock.write_all(&chunk)).await {
+                Ok(Ok(())) => sent += chunk.len() as u64,
+                Ok(Err(_)) => break,
+                Err(_) => {}
+            }
+        }
+        (sock, sent)
+    })
+    .await;
+    let r = introspect::connect(&format!("postgres://u:pw@127.0.0.1:{port}/db"), &opts()).await;
+    match r {
+        Err(introspect::IntrospectError::Protocol(m)) => {
+            assert!(m.contains("TARGET_MAX_MESSAGE_BYTES"), "{m}")
+        }
+        other => panic!("expected a protocol error, got {:?}", other.map(|_| ())),
+    }
+
+    let server = Server::start(&[]).await;
+    let baseline = peak_rss_kib(server.pid());
+    let started = Instant::now();
+    let requests = (0..4).map(|i| {
+        let body = json!({"targetDatabaseUrl": format!("postgres://u{i}:pw@127.0.0.1:{port}/db"), "schemas": ["public"]});
+        let server = &server;
+        async move { server.post(SNAPSHOT, &body).await }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let elapsed = started.elapsed();
+    for (status, err) in &answers {
+        assert_eq!(*status, 502, "{err}");
+        assert_eq!(err["error"]["code"], "target_protocol_error", "{err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("2147483633 bytes")),
+            "{err}"
+        );
+    }
+    let peak = peak_rss_kib(server.pid());
+    println!(
+        "4 concurrent requests to a target claiming a 2 GiB message: 502 in {} ms, server peak RSS {} MiB (at start {} MiB)",
+        elapsed.as_millis(),
+        peak / 1024,
+        baseline / 1024
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(
+        peak < baseline + 64 * 1024,
+        "peak RSS grew from {baseline} KiB to {peak} KiB"
+    );
+    drop(seen);
+}
+
+/// Issue 16, finding 2 (the other half): the read budget is counted by the target, so a
+/// lying one bypasses it; the bytes received are counted here.
+#[tokio::test]
+async fn a_read_over_the_byte_limit_is_a_clear_422() {
+    let db = crate::snapshot_api::shop_db("bytecap").await;
+    let server = Server::start(&[("TARGET_MAX_READ_BYTES", "3000")]).await;
+    let (status, err) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": db.url, "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "catalog_too_large");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("TARGET_MAX_READ_BYTES") && m.contains("3000")),
+        "{err}"
+    );
+    let server = Server::start(&[]).await;
+    let (status, err) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": db.url, "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{err}");
+}
+
+/// Issue 16, finding 11: a wrong password answered 502 `target_unavailable`.
+#[tokio::test]
+async fn a_wrong_password_is_target_auth_failed() {
+    let db = crate::snapshot_api::shop_db("wrongpw").await;
+    let wrong = db.url.replace(PG_PASSWORD, "Not-The-Password-1");
+    assert_ne!(wrong, db.url);
+    let server = Server::start(&[]).await;
+    let (status, err) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": wrong, "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "target_auth_failed", "{err}");
+    assert!(!err.to_string().contains("Not-The-Password-1"));
+}
+
+/// Issue 16, finding 10: a read dropped mid-query (its request or its own bound gave up)
+/// left the query running on the target.
+#[tokio::test]
+async fn a_dropped_read_cancels_its_query_on_the_target() {
+    let db = crate::snapshot_api::shop_db("cancel").await;
+    let mut o = opts();
+    o.application_name = "cancel-test".into();
+    let client = introspect::connect(&db.url, &o).await.expect("connect");
+    let running = tokio::time::timeout(
+        Duration::from_millis(500),
+        client.batch_execute("SELECT pg_sleep(60)"),
+    )
+    .await;
+    assert!(running.is_err(), "the sleep is still running");
+    drop(client);
+    let watcher = db.client().await;
+    let started = Instant::now();
+    loop {
+        let n: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cancel-test' AND state = 'active'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the query still runs on the target {:?} after its client was dropped",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "query cancelled on the target {} ms after its client was dropped",
+        started.elapsed().as_millis()
+    );
+}
+
+/// Issue 16, finding 9: half-sent requests stayed open for ever.
+#[tokio::test]
+async fn half_sent_requests_are_dropped_and_connections_are_capped() {
+    let server = Server::start(&[
+        ("HTTP_HEADER_TIMEOUT_MS", "500"),
+        ("HTTP_BODY_TIMEOUT_MS", "500"),
+    ])
+    .await;
+    let addr = format!("127.0.0.1:{}", server.port);
+    let silent = TcpStream::connect(&addr).await.unwrap();
+    let mut partial_headers = TcpStream::connect(&addr).await.unwrap();
+    partial_headers
+        .write_all(b"POST /api/v1/introspect/postgres/snapshot HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut partial_body = TcpStream::connect(&addr).await.unwrap();
+    partial_body
+        .write_all(b"POST /api/v1/introspect/postgres/snapshot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"schemas\"")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    for (name, mut sock) in [
+        ("silent", silent),
+        ("partial headers", partial_headers),
+        ("partial body", partial_body),
+    ] {
+        let mut buf = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), sock.read_to_end(&mut buf)).await;
+        assert!(
+            closed.is_ok(),
+            "{name}: the server kept the connection open for {:?}",
+            started.elapsed()
+        );
+    }
+    println!(
+        "three half-sent requests dropped within {} ms (header and body timeouts 500 ms)",
+        started.elapsed().as_millis()
+    );
+
+    // The connection cap: with 2 slots held by silent connections, a third waits.
+    let server = Server::start(&[
+        ("HTTP_HEADER_TIMEOUT_MS", "3000"),
+        ("HTTP_MAX_CONNECTIONS", "2"),
+    ])
+    .await;
+    let addr = format!("127.0.0.1:{}", server.port);
+    // Let the harness's own keep-alive connection close first.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let a = TcpStream::connect(&addr).await.unwrap();
+    let b = TcpStream::connect(&addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let client = reqwest::Client::new();
+    let waited = client
+        .get(server.url("/healthz"))
+        .timeout(Duration::from_millis(800))
+        .send()
+        .await;
+    assert!(waited.is_err(), "a third connection was served: {waited:?}");
+    drop((a, b));
+    let served = client
+        .get(server.url("/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("served once a slot is free");
+    assert!(served.status().is_success());
+}

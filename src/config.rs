@@ -73,6 +73,8 @@ pub struct Config {
     /// Local server: `HTTP_MAX_CONNECTIONS`, connections served at once; more wait in
     /// the listen queue.
     pub max_http_connections: usize,
+    /// `HEALTH_COUNTERS`: show read and memory counters on `/healthz` (local only).
+    pub health_counters: bool,
 }
 
 /// `MAX_CATALOG_TABLES` default: relations (tables, views...) one read may return.
@@ -281,6 +283,12 @@ impl Config {
             max_http_connections: positive(lookup, "HTTP_MAX_CONNECTIONS", 256)?
                 .try_into()
                 .unwrap_or(usize::MAX),
+            health_counters: match flag(lookup, "HEALTH_COUNTERS", false)? {
+                true if lambda => {
+                    return Err("HEALTH_COUNTERS is for local development: /healthz answers anyone under API Gateway".into())
+                }
+                on => on,
+            },
         };
         cfg.check_timeouts()?;
         Ok(cfg)

@@ -87,29 +87,70 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed on this route".into())
 }
 
+/// `GET /healthz` answers anyone (it is outside the authorizer), so it says only that the
+/// service is up and which store it runs with; the read and memory counters are shown
+/// only where `HEALTH_COUNTERS` is on (local development and tests; refused under Lambda).
 async fn healthz(State(service): State<Arc<Service>>) -> Response {
+    let counters = service.config().health_counters;
     let (bytes, entries) = service.memory().usage();
     axum::Json(Health {
         status: "ok".into(),
         store: service.store_kind(),
         memory_only: service.store_kind() == StoreKind::None,
-        catalog_reads: crate::introspect::catalog_reads(),
-        memory_bytes: bytes,
-        memory_entries: entries,
+        catalog_reads: counters.then(crate::introspect::catalog_reads),
+        memory_bytes: counters.then_some(bytes),
+        memory_entries: counters.then_some(entries),
     })
     .into_response()
 }
 
-/// Reads the body up to the configured limit and parses it as a JSON object.
-async fn json_object(body: Body, limit: usize) -> Result<Map<String, Value>, ApiError> {
-    let bytes = http_body_util::Limited::new(body, limit)
-        .collect()
-        .await
+/// Checks what must hold before the body is read: the caller's identity (when
+/// `REQUIRE_AUTH` is on, an unauthenticated caller learns nothing about bodies), then a
+/// JSON content type.
+fn before_body(cfg: &Config, context: &Context, headers: &HeaderMap) -> Result<(), ApiError> {
+    let caller = crate::caller::caller(context.as_ref().map(|c| &c.0), &cfg.workspace_claim);
+    crate::caller::scope_workspace(cfg, caller.as_ref(), None)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "the request body must be JSON: send Content-Type: application/json".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the body up to the configured limit, within the body timeout, and parses it as
+/// a JSON object.
+async fn json_object(body: Body, cfg: &Config) -> Result<Map<String, Value>, ApiError> {
+    let limit = cfg.max_body_bytes;
+    let collected = tokio::time::timeout(
+        cfg.body_timeout,
+        http_body_util::Limited::new(body, limit).collect(),
+    )
+    .await
+    .map_err(|_| ApiError::BodyTimeout(cfg.body_timeout.as_millis() as u64))?;
+    let bytes = collected
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
                 ApiError::PayloadTooLarge(limit)
+            } else if e
+                .downcast_ref::<tower_http::timeout::TimeoutError>()
+                .is_some()
+            {
+                ApiError::BodyTimeout(cfg.body_timeout.as_millis() as u64)
             } else {
                 ApiError::bad("body", "could not read the request body")
             }
@@ -137,6 +178,13 @@ fn opt_string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, 
         Some(Value::String(s)) if s.len() > 4096 => {
             Err(ApiError::bad(field, format!("{field} is too long")))
         }
+        Some(Value::String(s)) if crate::input::control_char(s).is_some() => Err(ApiError::bad(
+            field,
+            format!(
+                "{field} holds {}; remove it",
+                crate::input::control_char(s).unwrap_or("a control character")
+            ),
+        )),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad(field, format!("{field} must be a string"))),
     }
@@ -170,6 +218,13 @@ fn string_list(
         .iter()
         .enumerate()
         .map(|(i, v)| match v {
+            Value::String(s) if crate::input::control_char(s).is_some() => Err(ApiError::bad(
+                field,
+                format!(
+                    "{field}[{i}] holds {}; names may not contain control characters",
+                    crate::input::control_char(s).unwrap_or("a control character")
+                ),
+            )),
             Value::String(s) if !s.trim().is_empty() && s.len() <= 1024 => Ok(s.clone()),
             _ => Err(ApiError::bad(
                 field,
@@ -201,11 +256,22 @@ pub fn parse_connection(body: &Map<String, Value>, cfg: &Config) -> Result<Conne
         target_database_url: opt_string(body, "targetDatabaseUrl")?,
         schemas,
     };
-    if conn.target_database_url.is_none() && conn.connection_id.is_none() {
-        return Err(ApiError::bad(
-            "targetDatabaseUrl",
-            "one of targetDatabaseUrl or connectionId is required",
-        ));
+    match (&conn.target_database_url, &conn.connection_id) {
+        (None, None) => {
+            return Err(ApiError::bad(
+                "targetDatabaseUrl",
+                "one of targetDatabaseUrl or connectionId is required",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad(
+                "connectionId",
+                "send either targetDatabaseUrl or connectionId, not both",
+            ))
+        }
+        (Some(url), None) => crate::input::check_target_url(url)
+            .map_err(|m| ApiError::bad("targetDatabaseUrl", format!("targetDatabaseUrl {m}")))?,
+        (None, Some(_)) => {}
     }
     Ok(conn)
 }
@@ -309,12 +375,8 @@ pub fn parse_history_request(
     };
     let before = opt_string(body, "before")?;
     if let Some(b) = &before {
-        if time::OffsetDateTime::parse(b, &time::format_description::well_known::Rfc3339).is_err() {
-            return Err(ApiError::bad(
-                "before",
-                "before must be an ISO-8601 time (a nextBefore value)",
-            ));
-        }
+        crate::input::check_before(b)
+            .map_err(|m| ApiError::bad("before", format!("before {m}")))?;
     }
     Ok(HistoryRequest {
         connection: parse_connection(body, cfg)?,
@@ -480,7 +542,8 @@ async fn snapshot(
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = service.config();
-    let body = json_object(body, cfg.max_body_bytes).await?;
+    before_body(cfg, &context, &headers)?;
+    let body = json_object(body, cfg).await?;
     let mut req = parse_snapshot_request(&body, cfg)?;
     scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.snapshot(req)).await?;
@@ -494,7 +557,8 @@ async fn diff(
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = service.config();
-    let body = json_object(body, cfg.max_body_bytes).await?;
+    before_body(cfg, &context, &headers)?;
+    let body = json_object(body, cfg).await?;
     let mut req = parse_diff_request(&body, cfg)?;
     scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.diff(req)).await?;
@@ -517,10 +581,12 @@ fn json_response<T: Serialize>(value: &T, headers: &HeaderMap) -> Result<Respons
 async fn history(
     State(service): State<Arc<Service>>,
     context: Context,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = service.config();
-    let body = json_object(body, cfg.max_body_bytes).await?;
+    before_body(cfg, &context, &headers)?;
+    let body = json_object(body, cfg).await?;
     let mut req = parse_history_request(&body, cfg)?;
     scope(&mut req.connection, cfg, &context)?;
     let outcome = within_budget(cfg, service.history(req)).await?;

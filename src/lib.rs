@@ -12,6 +12,7 @@ pub mod connkey;
 pub mod error;
 pub mod gzip;
 pub mod http;
+pub mod input;
 pub mod introspect;
 pub mod secrets;
 pub mod service;

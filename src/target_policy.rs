@@ -11,6 +11,7 @@
 //!   (IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
 //!   `2002::/16`, Teredo `2001::/32`; IPv4-mapped `::ffff:a.b.c.d` is judged as the IPv4
 //!   address itself) are refused whatever the allowlist says.
+//!
 //! Host names are resolved here, every address is checked, and the connection is then
 //! pinned to the checked addresses so a second DNS answer cannot point it elsewhere. A
 //! refusal names the host as the caller gave it, never the address it resolved to, and

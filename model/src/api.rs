@@ -426,12 +426,16 @@ pub struct Health {
     pub store: StoreKind,
     /// True when no store is configured.
     pub memory_only: bool,
-    /// Catalog reads this process has made.
-    pub catalog_reads: u64,
-    /// Bytes the memory tier accounts for.
-    pub memory_bytes: usize,
-    /// Entries in the memory tier.
-    pub memory_entries: usize,
+    /// Catalog reads this process has made (only with `HEALTH_COUNTERS`: the route
+    /// answers anyone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_reads: Option<u64>,
+    /// Bytes the memory tier accounts for (only with `HEALTH_COUNTERS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<usize>,
+    /// Entries in the memory tier (only with `HEALTH_COUNTERS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_entries: Option<usize>,
 }
 
 /// Every error answer: `{"error": {"code": ..., "message": ..., "field": ...}}`.

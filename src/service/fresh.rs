@@ -197,7 +197,11 @@ impl Service {
                     store: self.store_kind(),
                     saved: false,
                     snapshot_id: None,
-                    error: Some(format!("snapshot not persisted: {e}")),
+                    // The store's own text went to the log above.
+                    error: Some(format!(
+                        "snapshot not persisted: {}",
+                        crate::error::store_failure(&e)
+                    )),
                 }
             }
         };

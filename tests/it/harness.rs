@@ -412,6 +412,8 @@ impl Server {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("PORT", port.to_string())
             .env("RUST_LOG", "info")
+            // Tests count catalog reads on /healthz.
+            .env("HEALTH_COUNTERS", "true")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log);

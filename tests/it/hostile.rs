@@ -6,7 +6,7 @@
 
 use crate::harness::{Server, PG_PASSWORD};
 use catalog_snapshot::introspect::{self, TargetOptions};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -396,4 +396,170 @@ async fn half_sent_requests_are_dropped_and_connections_are_capped() {
         .await
         .expect("served once a slot is free");
     assert!(served.status().is_success());
+}
+
+/// A loopback listener that counts the connections made to it (and holds them).
+async fn counting_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    (port, count)
+}
+
+/// Issue 16, findings 4, 5, 6 and 11 (request shape): every bad input is a 4xx naming
+/// its field, decided before any connection or store call.
+#[tokio::test]
+async fn bad_input_is_refused_before_any_connection_or_store_call() {
+    let (port, connections) = counting_listener().await;
+    let (store_port, store_connections) = counting_listener().await;
+    let server = Server::start(&[(
+        "APP_DATABASE_URL",
+        &format!("postgres://app:app-pw@127.0.0.1:{store_port}/app"),
+    )])
+    .await;
+    let url = format!("postgres://u:pw@127.0.0.1:{port}/db");
+    let history = "/api/v1/introspect/postgres/history";
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": url, "schemas": ["pub\u{0}lic"]}),
+            "schemas",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": url, "schemas": ["public"], "refresh": "visible", "visibleTables": ["public.us\u{0}ers"]}),
+            "visibleTables",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": format!("postgres://u:p%00w@127.0.0.1:{port}/db"), "schemas": ["public"]}),
+            "targetDatabaseUrl",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": format!("postgres://u:pw@127.0.0.1:{port}/d\u{0}b"), "schemas": ["public"]}),
+            "targetDatabaseUrl",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": url, "schemas": ["public"], "workspaceId": "w\u{1}"}),
+            "workspaceId",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": url, "connectionId": "prod", "schemas": ["public"]}),
+            "connectionId",
+        ),
+        (
+            history,
+            json!({"targetDatabaseUrl": url, "schemas": ["public"], "before": "0000-01-01T00:00:00Z"}),
+            "before",
+        ),
+        (
+            history,
+            json!({"targetDatabaseUrl": url, "schemas": ["public"], "before": "2026-01-01T00:00:00+16:00"}),
+            "before",
+        ),
+        (
+            SNAPSHOT,
+            json!({"targetDatabaseUrl": "postgres://u:pa@ss@leaky-host-name.invalid:5432/db", "schemas": ["public"]}),
+            "targetDatabaseUrl",
+        ),
+    ];
+    for (path, body, field) in &cases {
+        let (status, err) = server.post(path, body).await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert_eq!(err["error"]["field"], *field, "{body}: {err}");
+    }
+    // The ambiguous URL: the message says what to do and repeats no part of it.
+    let (_, err) = server.post(SNAPSHOT, &cases[8].1).await;
+    let m = err["error"]["message"].as_str().unwrap_or_default();
+    assert!(m.contains("%40"), "{m}");
+    for part in ["ss@", "leaky", "pa@"] {
+        assert!(!m.contains(part), "{m}");
+    }
+    assert!(
+        !server.log().contains("leaky-host-name"),
+        "{}",
+        server.log()
+    );
+
+    // Not JSON: 415, whatever the body.
+    let r = reqwest::Client::new()
+        .post(server.url(SNAPSHOT))
+        .header("content-type", "text/plain")
+        .body(json!({"targetDatabaseUrl": url, "schemas": ["public"]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "unsupported_media_type");
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a target was contacted"
+    );
+    // The store is prepared at start (one connection attempt); no request reached it.
+    assert!(store_connections.load(std::sync::atomic::Ordering::SeqCst) <= 1);
+
+    // With REQUIRE_AUTH, an unauthenticated caller gets 401 before its body is judged.
+    let server = Server::start(&[("REQUIRE_AUTH", "true")]).await;
+    let (status, err) = server.post_raw(SNAPSHOT, "{not json").await;
+    assert_eq!(status, 401, "{err}");
+}
+
+/// Issue 16, finding 11: raw store error strings reached callers in
+/// `persistence.error`, and `/healthz` showed read and memory counters to anyone.
+#[tokio::test]
+async fn store_errors_stay_in_the_log_and_healthz_shows_no_counters() {
+    let db = crate::snapshot_api::shop_db("storeerr").await;
+    let dead_port = crate::harness::free_port();
+    let server = Server::start(&[
+        (
+            "APP_DATABASE_URL",
+            &format!("postgres://app:Store-Pw-41@127.0.0.1:{dead_port}/app"),
+        ),
+        ("STORE_TIMEOUT_MS", "1000"),
+        ("HEALTH_COUNTERS", "false"),
+    ])
+    .await;
+    let (status, body) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": db.url, "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let error = body["persistence"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("not persisted"), "{body}");
+    let port = dead_port.to_string();
+    for raw in [port.as_str(), "127.0.0.1", "refused", "Store-Pw-41", "app:"] {
+        assert!(
+            !error.contains(raw),
+            "persistence.error carries {raw:?}: {error}"
+        );
+    }
+    assert!(server.log().contains("could not be persisted"));
+
+    let health: Value = reqwest::get(server.url("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    for counter in ["catalogReads", "memoryBytes", "memoryEntries"] {
+        assert!(health.get(counter).is_none(), "{health}");
+    }
 }

@@ -78,7 +78,7 @@ async fn trace_logging_under_lambda_leaks_no_token_or_password() {
     let request = json!({"targetDatabaseUrl": url, "schemas": ["public"]});
     let auth = format!("Bearer {TOKEN}");
     let resp = fun
-        .invoke(SNAPSHOT, &request, &[("authorization", &auth)])
+        .invoke(api::SNAPSHOT_PATH, &request, &[("authorization", &auth)])
         .await
         .1;
     assert_eq!(resp["statusCode"], 403, "{resp}");

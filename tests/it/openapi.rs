@@ -180,7 +180,7 @@ fn the_validator_catches_what_it_should() {
     validate(
         &doc,
         &schema,
-        &json!({"status": "ok", "store": 3, "memoryOnly": true}),
+        &json!({"status": "ok", "store": 3, "memoryOnly": true, "catalogReads": "many"}),
         "$",
         &mut problems,
     );

@@ -298,7 +298,7 @@ async fn credentials_never_reach_responses_logs_or_stored_rows() {
             &json!({"targetDatabaseUrl": wrong, "schemas": ["public"]}).to_string(),
         )
         .await;
-    assert_eq!(status, 502, "{text}");
+    assert_eq!(status, 403, "{text}");
     assert!(!text.contains("Wr0ng-Pa55word-zzz"), "{text}");
     seen.push_str(&text);
 
@@ -341,8 +341,9 @@ async fn wrong_password_never_gets_a_cache_hit() {
             &json!({"targetDatabaseUrl": wrong, "schemas": ["public"]}),
         )
         .await;
-    assert_eq!(status, 502, "{err}");
-    assert_eq!(err["error"]["code"], "target_unavailable");
+    // The caller's mistake, not an outage (issue 16).
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "target_auth_failed");
 }
 
 #[tokio::test]

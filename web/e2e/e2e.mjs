@@ -99,6 +99,10 @@ try {
   check(/from the (fresh catalog read|memory cache|snapshot store)/.test(await page.textContent("#source")),
     `the source is named: ${await page.textContent("#source")}`);
   check(!(await page.isVisible("#drift-pill")), "no drift pill on a first read");
+  // State in words (issue 15.9): which database and schemas are on screen, no credential.
+  const onScreen = await page.textContent("#on-screen");
+  check(/\/demo · inventory, public · PostgreSQL \d+/.test(onScreen) && !onScreen.includes(env("PGPASSWORD")) &&
+    !onScreen.includes("postgres:"), `the page names the database and schemas on screen: "${onScreen}"`);
   const url = page.url();
   check(!url.includes("postgres") && !(await page.evaluate(() => JSON.stringify(localStorage))).includes("postgres://"),
     "the database URL is not kept in the address bar or local storage");
@@ -256,6 +260,9 @@ try {
   check(/\d+ visible tables? re-read/.test(source), `a visible refresh re-reads what is on screen: ${source}`);
   check((await page.textContent('#world g.tbl[data-key="inventory.stock"] > title')).includes("counted nightly"),
     "the visible table's new comment is shown");
+  const afterVisible = await page.textContent("#last-refreshed");
+  check(/^Visible tables re-read just now · whole catalog (just now|\d+ seconds? ago)$/.test(afterVisible),
+    `"Last refreshed" tells a visible refresh apart: "${afterVisible}"`);
 
   // 7. Pan and zoom move the view.
   const before = await page.getAttribute("#world", "transform");
@@ -275,6 +282,10 @@ try {
   const error = await page.textContent("#error");
   check(/not accepted \(schemas\).*no_such_schema/.test(error), `a bad schema is explained: "${error}"`);
   check(!error.includes(DEMO_DB_URL.split("@")[0]), "the error does not echo credentials");
+  check(error.includes("The diagram below is still the one loaded before") &&
+    (await page.getAttribute("html", "data-stale")) === "true",
+    "an error over the old diagram says the diagram is the old one, and it is greyed");
+  await page.screenshot({ path: join(OUT_DIR, "stale-error.png") });
   check(pageErrors.length === 0, `no script errors (${pageErrors.join("; ")})`);
   await context.close();
 
@@ -348,7 +359,7 @@ try {
 }
 writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
 console.log(`e2e figures: ${JSON.stringify(figures)}`);
-console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
+console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png stale-error.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
 if (failures) {
   console.log(`e2e: ${failures} check(s) failed`);
   process.exit(1);

@@ -415,6 +415,20 @@ impl App {
         }
     }
 
+    /// Shows an error; over a diagram from an earlier load, says that it is the old one
+    /// and marks the page stale.
+    fn fail(&self, message: &str) {
+        match &self.served {
+            Some(s) if self.scene.is_some() => {
+                let line = s.last_refreshed_line(now_ms());
+                self.el
+                    .show_error(Some(&state::stale_error(message, &line)));
+                dom::set_attr(&self.el.root, "data-stale", "true");
+            }
+            _ => self.el.show_error(Some(message)),
+        }
+    }
+
     /// Remembers the form, except the database URL, for the next visit.
     fn remember_form(&self, form: &Form) {
         if let Ok(Some(storage)) = self.win.local_storage() {
@@ -459,7 +473,7 @@ impl App {
         let body = match form.snapshot_body(refresh, &visible) {
             Ok(b) => b.to_string(),
             Err(message) => {
-                self.el.show_error(Some(&message));
+                self.fail(&message);
                 return;
             }
         };
@@ -498,25 +512,26 @@ impl App {
         let reply = match reply {
             Ok(r) => r,
             Err(detail) => {
-                self.el
-                    .show_error(Some(&state::network_error_message(url, &detail)));
+                self.fail(&state::network_error_message(url, &detail));
                 return;
             }
         };
         if reply.status != 200 {
-            self.el
-                .show_error(Some(&state::api_error_message(reply.status, &reply.body)));
+            self.fail(&state::api_error_message(reply.status, &reply.body));
             return;
         }
         let response: SnapshotResponse = match serde_json::from_str(&reply.body) {
             Ok(r) => r,
             Err(e) => {
-                self.el
-                    .show_error(Some(&state::unreadable_snapshot(&e.to_string())));
+                self.fail(&state::unreadable_snapshot(&e.to_string()));
                 return;
             }
         };
         let t_parsed = perf_now(&self.win);
+        let _ = self.el.root.remove_attribute("data-stale");
+        self.el
+            .on_screen
+            .set_text_content(Some(&state::on_screen_line(&form, &response.snapshot.meta)));
         let who = state::identity(&form);
         let same_connection = self.loaded_for.as_deref() == Some(who.as_str());
         self.previous = if same_connection {

@@ -231,10 +231,53 @@ pub fn neighbours_line(shown: usize, hops: usize, center: &str) -> String {
     )
 }
 
+/// Which database and schemas are on screen, without credentials: the connection id, or
+/// the URL's host, port and database (never its user, password or parameters), the
+/// schemas read, and the server's version: "demo · public, inventory · PostgreSQL 15.8".
+pub fn on_screen_line(form: &Form, meta: &model::SnapshotMeta) -> String {
+    let id = form.connection_id.trim();
+    let target = if !id.is_empty() {
+        id.to_string()
+    } else {
+        let url = form.database_url.trim();
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let host_db = after_scheme.rsplit('@').next().unwrap_or(after_scheme);
+        host_db
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(host_db)
+            .to_string()
+    };
+    let version = meta
+        .server_version
+        .split_whitespace()
+        .next()
+        .unwrap_or(&meta.server_version);
+    let mut line = format!("{target} · {}", meta.schemas.join(", "));
+    if !version.is_empty() {
+        line.push_str(&format!(" · PostgreSQL {version}"));
+    }
+    line
+}
+
+/// An error while an older diagram stays on screen says so.
+pub fn stale_error(message: &str, last_refreshed_line: &str) -> String {
+    let mut m = message.trim_end().to_string();
+    if !m.ends_with('.') {
+        m.push('.');
+    }
+    let when = last_refreshed_line
+        .strip_prefix("Last refreshed ")
+        .unwrap_or(last_refreshed_line);
+    format!("{m} The diagram below is still the one loaded before (refreshed {when}).")
+}
+
 /// What the last snapshot answer said besides the snapshot, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Served {
     pub last_refreshed_at: String,
+    /// When a visible refresh last re-read some tables of this snapshot.
+    pub partial_at: Option<String>,
     pub source: String,
     pub drifted: bool,
     /// The saved snapshot's id (the diff's `to`), when the store saved it.
@@ -248,6 +291,12 @@ impl Served {
     pub fn of(response: &SnapshotResponse) -> Served {
         Served {
             last_refreshed_at: response.last_refreshed_at.clone(),
+            partial_at: response
+                .snapshot
+                .meta
+                .partial_refresh
+                .as_ref()
+                .map(|p| p.refreshed_at.clone()),
             source: response.cache.source.clone(),
             drifted: response.drift.changed_since_last,
             snapshot_id: response
@@ -260,13 +309,21 @@ impl Served {
         }
     }
 
-    /// "Last refreshed 2 minutes ago" at `now_ms`.
+    /// "Last refreshed 2 minutes ago" at `now_ms`; after a visible refresh, "Visible
+    /// tables re-read just now · whole catalog 2 minutes ago".
     pub fn last_refreshed_line(&self, now_ms: f64) -> String {
-        let relative = match parse_time_ms(&self.last_refreshed_at) {
+        let ago = |iso: &str| match parse_time_ms(iso) {
             Some(t) => relative_time(now_ms, t),
-            None => self.last_refreshed_at.clone(),
+            None => iso.to_string(),
         };
-        format!("Last refreshed {relative}")
+        match &self.partial_at {
+            Some(p) => format!(
+                "Visible tables re-read {} · whole catalog {}",
+                ago(p),
+                ago(&self.last_refreshed_at)
+            ),
+            None => format!("Last refreshed {}", ago(&self.last_refreshed_at)),
+        }
     }
 
     /// "from the memory cache · 3 visible tables re-read".

@@ -359,3 +359,49 @@ fn what_the_diagram_leaves_out_is_said() {
     );
     assert_eq!(neighbours_line(1, 2, "x.y"), "1 table within 2 hops of x.y");
 }
+
+#[test]
+fn the_page_names_what_is_on_screen_without_credentials() {
+    let meta = model::SnapshotMeta {
+        schemas: vec!["inventory".into(), "public".into()],
+        server_version: "15.8 (Debian 15.8-1)".into(),
+        ..model::SnapshotMeta::default()
+    };
+    let by_url = Form {
+        database_url: "postgres://app:s3cret@db.internal:5432/shop?sslmode=require&password=x"
+            .into(),
+        ..Form::default()
+    };
+    let line = on_screen_line(&by_url, &meta);
+    assert_eq!(
+        line,
+        "db.internal:5432/shop · inventory, public · PostgreSQL 15.8"
+    );
+    assert!(!line.contains("s3cret") && !line.contains("app:") && !line.contains("password"));
+    let by_id = Form {
+        connection_id: "demo".into(),
+        ..by_url
+    };
+    assert!(on_screen_line(&by_id, &meta).starts_with("demo · "));
+}
+
+#[test]
+fn an_error_over_an_old_diagram_says_so_and_a_visible_refresh_is_told_apart() {
+    assert_eq!(
+        stale_error("Could not connect to the database: refused", "Last refreshed 3 minutes ago"),
+        "Could not connect to the database: refused. The diagram below is still the one loaded before (refreshed 3 minutes ago)."
+    );
+    let t = parse_time_ms("2026-11-24T09:00:00.000Z").unwrap();
+    let served = Served {
+        last_refreshed_at: "2026-11-24T09:00:00.000Z".into(),
+        partial_at: Some("2026-11-24T09:05:00.000Z".into()),
+        source: "db".into(),
+        drifted: false,
+        snapshot_id: None,
+        note: None,
+    };
+    assert_eq!(
+        served.last_refreshed_line(t + 305_000.0),
+        "Visible tables re-read just now · whole catalog 5 minutes ago"
+    );
+}

@@ -197,6 +197,16 @@ try {
   check(await page.isHidden("#show-hidden"), "Show hidden tables brings it back");
   await page.click("#zoom-fit");
 
+  // 2e. Follow (issue 15.5): crow's-foot ends from nullability and uniqueness, the
+  //     cardinality in words on hover.
+  const edgeAttr = (key, a) => page.getAttribute(`#world path.edge[data-key="${key}"]`, a);
+  check(await edgeAttr("public.orders.orders_customer_id_fkey", "marker-start") === "url(#cf-zero-many)" &&
+    await edgeAttr("public.orders.orders_customer_id_fkey", "marker-end") === "url(#cf-one)" &&
+    (await page.textContent('#world path.edge[data-key="public.orders.orders_customer_id_fkey"] title')).endsWith("many → exactly one"),
+    "a required many-to-one reference ends in a crow's foot and a double bar");
+  check(await edgeAttr("public.orders.orders_shipping_address_id_fkey", "marker-end") === "url(#cf-zero-one)",
+    "a nullable reference ends in zero-or-one");
+
   // 3. Refresh: progress while it runs, the UI stays usable, and "Last refreshed" moves.
   await sleep(1100);
   await page.route("**/api/v1/introspect/postgres/snapshot", async (route) => {
@@ -260,6 +270,16 @@ try {
   check(/\d+ visible tables? re-read/.test(source), `a visible refresh re-reads what is on screen: ${source}`);
   check((await page.textContent('#world g.tbl[data-key="inventory.stock"] > title')).includes("counted nightly"),
     "the visible table's new comment is shown");
+  // An edge that leaves what is drawn names the far table; a click on the name goes there.
+  for (let i = 0; i < 8 && (await page.locator("#world text.stub").count()) === 0; i++) await page.click("#zoom-in");
+  const stubEl = page.locator("#world text.stub").first();
+  const stub = { far: await stubEl.getAttribute("data-far"), text: await stubEl.textContent() };
+  check(!!stub.far && stub.text.endsWith(stub.far), `an edge leaving what is drawn is labelled with its far table (${stub.text})`);
+  await page.screenshot({ path: join(OUT_DIR, "stubs.png") });
+  await stubEl.dispatchEvent("pointerdown", { button: 0, pointerId: 1, clientX: 10, clientY: 10 });
+  await page.locator("#diagram").dispatchEvent("pointerup", { button: 0, pointerId: 1, clientX: 10, clientY: 10 });
+  await page.waitForSelector(`#world g.tbl.focus[data-key="${stub.far}"]`, { timeout: 5000, state: "attached" });
+  check(true, "clicking the label goes to that table");
   const afterVisible = await page.textContent("#last-refreshed");
   check(/^Visible tables re-read just now · whole catalog (just now|\d+ seconds? ago)$/.test(afterVisible),
     `"Last refreshed" tells a visible refresh apart: "${afterVisible}"`);
@@ -359,7 +379,7 @@ try {
 }
 writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
 console.log(`e2e figures: ${JSON.stringify(figures)}`);
-console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png stale-error.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
+console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png stubs.png stale-error.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
 if (failures) {
   console.log(`e2e: ${failures} check(s) failed`);
   process.exit(1);

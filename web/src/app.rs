@@ -15,8 +15,12 @@ use crate::api;
 use crate::dom::{self, Elements};
 use crate::render::{self, Drawn};
 use crate::scene::{Hit, Reduce, Scene};
-use crate::state::{self, ChangeLine, Form, Marks, Refresh, Served, SnapshotResponse};
+use crate::state::{self, ChangeLine, Form, Marks, Served};
 use crate::view::View;
+use model::api::{
+    DiffResponse, Refresh, SnapshotRef, SnapshotResponse, DIFF_PATH, MAX_VISIBLE_TABLES,
+    SNAPSHOT_PATH,
+};
 use model::Snapshot;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,10 +28,6 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::Window;
 
-const SNAPSHOT_PATH: &str = "/api/v1/introspect/postgres/snapshot";
-const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
-/// The service refuses more visible tables than this; more than that is a full refresh.
-const MAX_VISIBLE_TABLES: usize = 2_000;
 const STORAGE_KEY: &str = "catalog-snapshot.form";
 /// A pointer that moves less than this (screen pixels, summed) between down and up
 /// clicked rather than panned.
@@ -89,6 +89,8 @@ pub enum Msg {
         x: f64,
         y: f64,
         table: Option<String>,
+        /// The far table a pressed edge stub names: a click goes there.
+        stub: Option<String>,
     },
     PointerMoved {
         x: f64,
@@ -163,6 +165,7 @@ struct Press {
     y: f64,
     moved: f64,
     table: Option<String>,
+    stub: Option<String>,
 }
 
 /// The running app: the page's elements and what it knows.
@@ -349,12 +352,13 @@ impl App {
                 }
                 self.schedule_draw();
             }
-            Msg::PointerDown { x, y, table } => {
+            Msg::PointerDown { x, y, table, stub } => {
                 self.press = Some(Press {
                     x,
                     y,
                     moved: 0.0,
                     table,
+                    stub,
                 });
             }
             Msg::PointerMoved { x, y } => {
@@ -366,18 +370,16 @@ impl App {
                     self.schedule_draw();
                 }
             }
-            Msg::PointerUp => {
-                if let Some(Press {
-                    moved,
-                    table: Some(key),
-                    ..
-                }) = self.press.take()
-                {
-                    if moved < CLICK_SLOP {
+            Msg::PointerUp => match self.press.take() {
+                Some(p) if p.moved < CLICK_SLOP => {
+                    if let Some(far) = p.stub {
+                        self.focus_table(&far);
+                    } else if let Some(key) = p.table {
                         self.select(&key);
                     }
                 }
-            }
+                _ => {}
+            },
             Msg::PointerCancelled => self.press = None,
             Msg::Wheel { factor, x, y } => {
                 self.measure();
@@ -470,8 +472,12 @@ impl App {
         if refresh == Refresh::Visible && visible.len() > MAX_VISIBLE_TABLES {
             refresh = Refresh::Force;
         }
-        let body = match form.snapshot_body(refresh, &visible) {
-            Ok(b) => b.to_string(),
+        // More visible tables than the service takes is a full refresh (above).
+        let body = match form
+            .snapshot_body(refresh, &visible)
+            .and_then(|b| serde_json::to_string(&b).map_err(|e| e.to_string()))
+        {
+            Ok(b) => b,
             Err(message) => {
                 self.fail(&message);
                 return;
@@ -588,12 +594,16 @@ impl App {
             .served
             .as_ref()
             .and_then(|s| s.snapshot_id.clone())
-            .unwrap_or_else(|| "latest".into());
-        let Ok(body) = form.diff_body("previous", &to) else {
+            .map_or(SnapshotRef::Latest, SnapshotRef::Id);
+        let Some(body) = form
+            .diff_body(SnapshotRef::Previous, to)
+            .ok()
+            .and_then(|b| serde_json::to_string(&b).ok())
+        else {
             return;
         };
         let seq = self.seq;
-        post(form.endpoint(DIFF_PATH), body.to_string(), move |reply| {
+        post(form.endpoint(DIFF_PATH), body, move |reply| {
             Msg::DiffAnswered { seq, reply }
         });
     }
@@ -606,7 +616,7 @@ impl App {
             return;
         };
         let from_api = match reply {
-            Ok(r) if r.status == 200 => serde_json::from_str::<state::DiffResponse>(&r.body)
+            Ok(r) if r.status == 200 => serde_json::from_str::<DiffResponse>(&r.body)
                 .map(|d| d.diff)
                 .map_err(|e| state::unreadable_diff(&e.to_string())),
             Ok(r) => Err(state::api_error_message(r.status, &r.body)),
@@ -820,7 +830,11 @@ impl App {
         dom::set_attr(el, "title", &state::exact_time(&s.last_refreshed_at));
         dom::set_attr(el, "data-at", &s.last_refreshed_at);
         self.el.source.set_text_content(Some(&s.source_line()));
-        dom::set_attr(&self.el.source, "data-source", &s.source);
+        dom::set_attr(
+            &self.el.source,
+            "data-source",
+            &state::source_attr(s.source),
+        );
         self.el.drift_pill.set_hidden(!s.drifted);
     }
 }

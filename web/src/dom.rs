@@ -6,7 +6,8 @@
 
 use crate::api;
 use crate::app::{self, App, Msg};
-use crate::state::{Form, Refresh};
+use crate::state::Form;
+use model::api::Refresh;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, EventTarget, HtmlElement, HtmlInputElement};
@@ -328,11 +329,13 @@ pub fn start() -> Result<(), JsValue> {
                 return;
             }
             let table = attr_at(&e, "g.tbl", "data-key");
+            let stub = attr_at(&e, "text.stub", "data-far");
             let _ = captor.set_pointer_capture(e.pointer_id());
             app::dispatch(Msg::PointerDown {
                 x: e.client_x() as f64,
                 y: e.client_y() as f64,
                 table,
+                stub,
             });
         },
     )?;

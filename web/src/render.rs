@@ -151,6 +151,7 @@ pub fn render_with(
     // Edges under the boxes; an edge is drawn when either end is in the region.
     let in_region: HashSet<usize> = visible.iter().copied().collect();
     out.push_str(r#"<g class="edges">"#);
+    let mut stubs = String::new();
     for e in &scene.edges {
         if !in_region.contains(&e.from) && !in_region.contains(&e.to) {
             continue;
@@ -165,13 +166,29 @@ pub fn render_with(
             Some(i) => r.y + HEADER_H + ROW_H * i as f64 + ROW_H / 2.0,
             None => r.y + HEADER_H / 2.0,
         };
-        let d = edge_path(
+        let (d, start, end) = edge_path(
             &f.rect,
             anchor_y(&f.rect, rows.0),
             &t.rect,
             anchor_y(&t.rect, rows.1),
             e.from == e.to,
         );
+        // An edge that leaves what is drawn: its drawn end names the table at the other.
+        if det == Detail::Full && in_region.contains(&e.from) != in_region.contains(&e.to) {
+            let (far, (x, y), arrow, leftward) = if in_region.contains(&e.from) {
+                (t, start, "→", start.0 <= f.rect.x)
+            } else {
+                (f, end, "←", end.0 <= t.rect.x)
+            };
+            let _ = write!(
+                stubs,
+                r#"<text class="stub" data-far="{k}" x="{x:.1}" y="{y:.1}" text-anchor="{anchor}" font-size="11">{arrow} {k}</text>"#,
+                k = esc(&far.key),
+                x = if leftward { x - 8.0 } else { x + 8.0 },
+                y = y - 5.0,
+                anchor = if leftward { "end" } else { "start" },
+            );
+        }
         let mark = match (f.mark, t.mark) {
             (Some(crate::state::Mark::Removed), _) | (_, Some(crate::state::Mark::Removed)) => {
                 " removed"
@@ -185,9 +202,12 @@ pub fn render_with(
         };
         let _ = write!(
             out,
-            r#"<path class="edge{mark}{one}" data-key="{k}"{hot} d="{d}" marker-end="url(#arrow)"><title>{k}</title></path>"#,
+            r#"<path class="edge{mark}{one}" data-key="{k}"{hot} d="{d}" marker-start="url(#{ms})" marker-end="url(#{me})"><title>{k}: {card}</title></path>"#,
             one = if e.one_to_one { " one" } else { "" },
             k = esc(&e.key),
+            ms = e.from_marker(),
+            me = e.to_marker(),
+            card = e.cardinality(),
         );
     }
     out.push_str("</g>");
@@ -290,6 +310,9 @@ pub fn render_with(
         out.push_str("</g>");
     }
     cluster_labels(&mut out, scene, &unnamed, view.zoom);
+    if !stubs.is_empty() {
+        let _ = write!(out, r#"<g class="stubs">{stubs}</g>"#);
+    }
     out.push_str(&labels);
     let drawn = Drawn {
         region: *region,
@@ -432,10 +455,19 @@ pub fn change_list_html(lines: &[ChangeLine]) -> String {
 /// A curve from the referencing side to the referenced side: out of the facing sides
 /// when the boxes are apart, out of the right sides (a loop) when they are stacked or
 /// the same table.
-fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> String {
+/// Also gives the two end points (referencing, referenced).
+type Point = (f64, f64);
+
+fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> (String, Point, Point) {
     let round = |v: f64| (v * 10.0).round() / 10.0;
-    if !self_ref && t.x > f.right() + 20.0 {
-        let (sx, ex) = (f.right(), t.x);
+    let (sx, ex) = if !self_ref && t.x > f.right() + 20.0 {
+        (f.right(), t.x)
+    } else if !self_ref && t.right() < f.x - 20.0 {
+        (f.x, t.right())
+    } else {
+        (f.right(), t.right())
+    };
+    let d = if !self_ref && t.x > f.right() + 20.0 {
         let dx = ((ex - sx) / 2.0).max(30.0);
         format!(
             "M{} {}C{} {} {} {} {} {}",
@@ -449,7 +481,6 @@ fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> String {
             round(ty)
         )
     } else if !self_ref && t.right() < f.x - 20.0 {
-        let (sx, ex) = (f.x, t.right());
         let dx = ((sx - ex) / 2.0).max(30.0);
         format!(
             "M{} {}C{} {} {} {} {} {}",
@@ -463,7 +494,6 @@ fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> String {
             round(ty)
         )
     } else {
-        let (sx, ex) = (f.right(), t.right());
         let bulge = sx.max(ex) + 40.0 + (fy - ty).abs() * 0.08;
         format!(
             "M{} {}C{} {} {} {} {} {}",
@@ -476,7 +506,8 @@ fn edge_path(f: &Rect, fy: f64, t: &Rect, ty: f64, self_ref: bool) -> String {
             round(ex),
             round(ty)
         )
-    }
+    };
+    (d, (sx, fy), (ex, ty))
 }
 
 #[cfg(test)]

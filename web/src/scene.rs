@@ -60,6 +60,40 @@ pub struct Edge {
     pub to: usize,
     pub to_row: Option<usize>,
     pub one_to_one: bool,
+    /// A referencing column is nullable: a row may reference nothing.
+    pub optional: bool,
+}
+
+impl Edge {
+    /// The marker id at the referencing end (crow's foot): how many rows may reference
+    /// one referenced row — "zero or many", or "zero or one" when the reference is unique.
+    pub fn from_marker(&self) -> &'static str {
+        if self.one_to_one {
+            "cf-zero-one"
+        } else {
+            "cf-zero-many"
+        }
+    }
+
+    /// The marker id at the referenced end: "exactly one", or "zero or one" when the
+    /// reference may be null.
+    pub fn to_marker(&self) -> &'static str {
+        if self.optional {
+            "cf-zero-one"
+        } else {
+            "cf-one"
+        }
+    }
+
+    /// The cardinality in words: "many → exactly one".
+    pub fn cardinality(&self) -> &'static str {
+        match (self.one_to_one, self.optional) {
+            (false, false) => "many → exactly one",
+            (false, true) => "many → zero or one",
+            (true, false) => "zero or one → exactly one",
+            (true, true) => "zero or one → zero or one",
+        }
+    }
 }
 
 /// What the user chose to leave out of the diagram.
@@ -388,6 +422,12 @@ impl Scene {
                 to,
                 to_row: row(to, &r.to_columns),
                 one_to_one: r.one_to_one,
+                optional: r.from_columns.iter().any(|c| {
+                    snapshot
+                        .columns
+                        .get(&format!("{}.{c}", r.from_table))
+                        .is_some_and(|col| col.nullable)
+                }),
             });
             links.push(Link { from, to });
         }

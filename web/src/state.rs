@@ -1,13 +1,13 @@
-//! What the app knows and says: the API's response shapes as the app reads them, the
-//! request bodies it sends, the drift marks taken from a diff, and every sentence the UI
-//! shows ("Last refreshed 2 minutes ago", errors in plain words, the list of changes).
+//! What the app knows and says: the request bodies it sends (the shapes themselves are
+//! the wire contract, `model::api`), the drift marks taken from a diff, and every
+//! sentence the UI shows ("Last refreshed 2 minutes ago", errors in plain words, the list of changes).
 //!
 //! Pure: no DOM, no clock (the current time is passed in), no network. It must never
 //! keep a database URL anywhere but the form it was typed into.
 
+use model::api::{self, PerformedRefresh, Refresh, SnapshotRef, Source, StoreKind};
 use model::diff::{KindDiff, SnapshotDiff};
 use model::Snapshot;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,23 +21,6 @@ pub struct Form {
     pub connection_id: String,
     /// Comma- or space-separated schema names as typed.
     pub schemas: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refresh {
-    Cache,
-    Force,
-    Visible,
-}
-
-impl Refresh {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refresh::Cache => "cache",
-            Refresh::Force => "force",
-            Refresh::Visible => "visible",
-        }
-    }
 }
 
 impl Form {
@@ -58,43 +41,58 @@ impl Form {
     }
 
     /// The connection fields every endpoint takes, or what is missing in plain words.
-    pub fn connection(&self) -> Result<serde_json::Map<String, Value>, String> {
+    pub fn connection(&self) -> Result<api::Connection, String> {
         let schemas = self.schema_list();
         if schemas.is_empty() {
             return Err("Name at least one schema to read (for example: public).".into());
         }
-        let mut body = serde_json::Map::new();
         let (id, url) = (self.connection_id.trim(), self.database_url.trim());
+        let mut connection = api::Connection {
+            schemas,
+            ..api::Connection::default()
+        };
         if !id.is_empty() {
-            body.insert("connectionId".into(), json!(id));
+            connection.connection_id = Some(id.to_string());
         } else if !url.is_empty() {
-            body.insert("targetDatabaseUrl".into(), json!(url));
+            connection.target_database_url = Some(url.to_string());
         } else {
             return Err("Give a database URL or a connection id.".into());
         }
-        body.insert("schemas".into(), json!(schemas));
-        Ok(body)
+        Ok(connection)
     }
 
     /// The body of a snapshot request.
-    pub fn snapshot_body(&self, refresh: Refresh, visible: &[String]) -> Result<Value, String> {
-        let mut body = self.connection()?;
-        body.insert("refresh".into(), json!(refresh.as_str()));
-        if refresh == Refresh::Visible {
-            if visible.is_empty() {
-                return Err("No tables are in view: pan or zoom to the tables to refresh.".into());
-            }
-            body.insert("visibleTables".into(), json!(visible));
+    pub fn snapshot_body(
+        &self,
+        refresh: Refresh,
+        visible: &[String],
+    ) -> Result<api::SnapshotRequest, String> {
+        let connection = self.connection()?;
+        if refresh == Refresh::Visible && visible.is_empty() {
+            return Err("No tables are in view: pan or zoom to the tables to refresh.".into());
         }
-        Ok(Value::Object(body))
+        Ok(api::SnapshotRequest {
+            connection,
+            refresh,
+            visible_tables: if refresh == Refresh::Visible {
+                visible.to_vec()
+            } else {
+                Vec::new()
+            },
+        })
     }
 
     /// The body of a diff request between two snapshots of this connection.
-    pub fn diff_body(&self, from: &str, to: &str) -> Result<Value, String> {
-        let mut body = self.connection()?;
-        body.insert("from".into(), json!(from));
-        body.insert("to".into(), json!(to));
-        Ok(Value::Object(body))
+    pub fn diff_body(
+        &self,
+        from: SnapshotRef,
+        to: SnapshotRef,
+    ) -> Result<api::DiffRequest, String> {
+        Ok(api::DiffRequest {
+            connection: self.connection()?,
+            from,
+            to,
+        })
     }
 }
 
@@ -278,7 +276,7 @@ pub struct Served {
     pub last_refreshed_at: String,
     /// When a visible refresh last re-read some tables of this snapshot.
     pub partial_at: Option<String>,
-    pub source: String,
+    pub source: Source,
     pub drifted: bool,
     /// The saved snapshot's id (the diff's `to`), when the store saved it.
     pub snapshot_id: Option<String>,
@@ -288,24 +286,22 @@ pub struct Served {
 
 impl Served {
     /// The status of `response`, without its snapshot.
-    pub fn of(response: &SnapshotResponse) -> Served {
+    pub fn of(response: &api::SnapshotResponse) -> Served {
+        let served = &response.served;
         Served {
-            last_refreshed_at: response.last_refreshed_at.clone(),
+            last_refreshed_at: served.last_refreshed_at.clone(),
             partial_at: response
                 .snapshot
                 .meta
                 .partial_refresh
                 .as_ref()
                 .map(|p| p.refreshed_at.clone()),
-            source: response.cache.source.clone(),
-            drifted: response.drift.changed_since_last,
-            snapshot_id: response
-                .persistence
-                .as_ref()
+            source: served.cache.source,
+            drifted: served.drift.changed_since_last,
+            snapshot_id: Some(&served.persistence)
                 .filter(|p| p.saved)
                 .and_then(|p| p.snapshot_id.clone()),
-            note: persistence_note(response.persistence.as_ref())
-                .or_else(|| response.refresh.as_ref().and_then(refresh_note)),
+            note: persistence_note(&served.persistence).or_else(|| refresh_note(&served.refresh)),
         }
     }
 
@@ -328,7 +324,7 @@ impl Served {
 
     /// "from the memory cache · 3 visible tables re-read".
     pub fn source_line(&self) -> String {
-        let mut line = format!("from the {}", source_label(&self.source));
+        let mut line = format!("from the {}", source_label(self.source));
         if let Some(n) = &self.note {
             line.push_str(" · ");
             line.push_str(n);
@@ -338,9 +334,8 @@ impl Served {
 }
 
 /// Why a snapshot was not saved, when it was not.
-pub fn persistence_note(p: Option<&Persistence>) -> Option<String> {
-    let p = p?;
-    if p.store == "none" {
+pub fn persistence_note(p: &api::Persistence) -> Option<String> {
+    if p.store == StoreKind::None {
         return Some("not saved (the service runs memory-only)".into());
     }
     if !p.saved {
@@ -353,12 +348,12 @@ pub fn persistence_note(p: Option<&Persistence>) -> Option<String> {
 }
 
 /// What a refresh did, when worth saying: the service's note, or the visible tables re-read.
-pub fn refresh_note(r: &RefreshInfo) -> Option<String> {
+pub fn refresh_note(r: &api::RefreshInfo) -> Option<String> {
     if let Some(n) = &r.note {
         return Some(n.clone());
     }
-    match (&r.refreshed_tables, r.performed.as_str()) {
-        (Some(t), "visible") => Some(format!(
+    match (&r.refreshed_tables, r.performed) {
+        (Some(t), PerformedRefresh::Visible) => Some(format!(
             "{} visible table{} re-read",
             t.len(),
             if t.len() == 1 { "" } else { "s" }
@@ -367,78 +362,21 @@ pub fn refresh_note(r: &RefreshInfo) -> Option<String> {
     }
 }
 
-/// `POST .../snapshot`'s answer, as far as the app reads it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SnapshotResponse {
-    pub snapshot: Snapshot,
-    pub cache: CacheInfo,
-    pub last_refreshed_at: String,
-    pub drift: Drift,
-    #[serde(default)]
-    pub persistence: Option<Persistence>,
-    #[serde(default)]
-    pub refresh: Option<RefreshInfo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CacheInfo {
-    pub hit: bool,
-    pub source: String,
-    #[serde(default)]
-    pub age_ms: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Drift {
-    pub changed_since_last: bool,
-    #[serde(default)]
-    pub previous_signature: Option<String>,
-    #[serde(default)]
-    pub current_signature: Option<String>,
-    #[serde(default)]
-    pub previous_deep_signature: Option<String>,
-    #[serde(default)]
-    pub previous_captured_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Persistence {
-    pub store: String,
-    pub saved: bool,
-    #[serde(default)]
-    pub snapshot_id: Option<String>,
-    #[serde(default)]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefreshInfo {
-    pub performed: String,
-    #[serde(default)]
-    pub refreshed_tables: Option<Vec<String>>,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// `POST .../diff`'s answer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DiffResponse {
-    pub diff: SnapshotDiff,
-}
-
 /// Where the data came from, in words.
-pub fn source_label(source: &str) -> &'static str {
+pub fn source_label(source: Source) -> &'static str {
     match source {
-        "mem" => "memory cache",
-        "db" => "snapshot store",
-        "fresh" => "fresh catalog read",
-        _ => "unknown source",
+        Source::Mem => "memory cache",
+        Source::Db => "snapshot store",
+        Source::Fresh => "fresh catalog read",
     }
+}
+
+/// The source's wire spelling, for the page's `data-source` attribute.
+pub fn source_attr(source: Source) -> String {
+    serde_json::to_value(source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Milliseconds since the Unix epoch of an ISO-8601 / RFC 3339 time.
@@ -490,16 +428,13 @@ pub fn exact_time(iso: &str) -> String {
 /// An API failure in plain words, from the HTTP status and the body the API sent
 /// (`{"error": {"code", "message", "field"}}` for every error it answers).
 pub fn api_error_message(status: u16, body: &str) -> String {
-    let detail: Option<(String, String, Option<String>)> =
-        serde_json::from_str::<Value>(body).ok().and_then(|v| {
-            let e = v.get("error")?;
-            Some((
-                e.get("code")?.as_str()?.to_string(),
-                e.get("message")?.as_str()?.to_string(),
-                e.get("field").and_then(Value::as_str).map(str::to_string),
-            ))
-        });
-    let Some((code, message, field)) = detail else {
+    let detail = serde_json::from_str::<api::ErrorResponse>(body).ok();
+    let Some(api::ErrorDetail {
+        code,
+        message,
+        field,
+    }) = detail.map(|d| d.error)
+    else {
         return match status {
             502..=504 => {
                 format!("The API is unavailable right now (HTTP {status}). Try again in a moment.")

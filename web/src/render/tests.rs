@@ -298,3 +298,43 @@ fn search_hits_are_highlighted_on_the_canvas() {
         "orders and crm.notes rows"
     );
 }
+
+#[test]
+fn edges_end_in_crows_feet_and_say_their_cardinality() {
+    let scene = scene_with_marks();
+    let (v, region) = everything(&scene, 1.0);
+    let (svg, _) = render(&scene, &v, &region, None);
+    let edge = |key: &str| {
+        let at = svg.find(&format!(r#"data-key="{key}""#)).unwrap();
+        svg[at..at + svg[at..].find("</path>").unwrap()].to_string()
+    };
+    let orders = edge("public.orders.orders_customer_id_fkey");
+    assert!(orders.contains(r#"marker-start="url(#cf-zero-many)" marker-end="url(#cf-one)""#));
+    assert!(
+        orders.contains("<title>public.orders.orders_customer_id_fkey: many → exactly one</title>")
+    );
+    // crm.notes.customer_id is nullable: a note may belong to no customer.
+    let notes = edge("crm.notes.notes_customer_id_fkey");
+    assert!(
+        notes.contains(r#"marker-end="url(#cf-zero-one)""#) && notes.contains("many → zero or one")
+    );
+    assert!(
+        !svg.contains("text class=\"stub\""),
+        "every end drawn: no stubs"
+    );
+}
+
+#[test]
+fn an_edge_leaving_what_is_drawn_names_the_far_table() {
+    let scene = scene_with_marks();
+    let (v, _) = everything(&scene, 1.0);
+    let notes = scene.tables[scene.find("crm.notes").unwrap()].rect;
+    let (svg, _) = render(&scene, &v, &notes, None);
+    assert_eq!(svg.matches(r#"<text class="stub""#).count(), 1);
+    assert!(
+        svg.contains(r#"data-far="public.customers""#) && svg.contains("→ public.customers</text>")
+    );
+    let customers = scene.tables[scene.find("public.customers").unwrap()].rect;
+    let (svg, _) = render(&scene, &v, &customers, None);
+    assert!(svg.contains("← crm.notes</text>") && svg.contains("← public.orders</text>"));
+}

@@ -1,6 +1,12 @@
 use super::*;
 use crate::testutil::shop;
+use model::api::SnapshotResponse;
 use model::diff::diff;
+
+/// A request body as it goes on the wire.
+fn wire<T: serde::Serialize>(body: Result<T, String>) -> serde_json::Value {
+    serde_json::to_value(body.unwrap()).unwrap()
+}
 
 fn form() -> Form {
     Form {
@@ -20,19 +26,18 @@ fn schema_list_splits_and_deduplicates() {
 fn bodies_carry_the_connection_and_refresh() {
     let f = form();
     assert_eq!(f.endpoint("/api/v1/x"), "https://api.example.com/api/v1/x");
-    let b = f.snapshot_body(Refresh::Force, &[]).unwrap();
+    let b = wire(f.snapshot_body(Refresh::Force, &[]));
     assert_eq!(b["targetDatabaseUrl"], "postgres://u:secret@db/x");
     assert_eq!(b["refresh"], "force");
     assert_eq!(b["schemas"], serde_json::json!(["public", "crm"]));
     assert!(b.get("visibleTables").is_none());
 
-    let v = f
-        .snapshot_body(Refresh::Visible, &["public.orders".into()])
-        .unwrap();
+    let v = wire(f.snapshot_body(Refresh::Visible, &["public.orders".into()]));
     assert_eq!(v["visibleTables"], serde_json::json!(["public.orders"]));
     assert!(f
         .snapshot_body(Refresh::Visible, &[])
-        .unwrap_err()
+        .err()
+        .unwrap()
         .contains("No tables are in view"));
 
     // A connection id wins over a URL: the URL is then never sent.
@@ -40,7 +45,7 @@ fn bodies_carry_the_connection_and_refresh() {
         connection_id: "demo".into(),
         ..f.clone()
     };
-    let b = with_id.diff_body("previous", "latest").unwrap();
+    let b = wire(with_id.diff_body(SnapshotRef::Previous, SnapshotRef::Latest));
     assert_eq!(b["connectionId"], "demo");
     assert!(b.get("targetDatabaseUrl").is_none());
     assert_eq!(
@@ -57,7 +62,8 @@ fn missing_connection_or_schemas_is_said_plainly() {
     };
     assert!(none
         .connection()
-        .unwrap_err()
+        .err()
+        .unwrap()
         .contains("database URL or a connection id"));
     let no_schema = Form {
         connection_id: "x".into(),
@@ -65,7 +71,8 @@ fn missing_connection_or_schemas_is_said_plainly() {
     };
     assert!(no_schema
         .connection()
-        .unwrap_err()
+        .err()
+        .unwrap()
         .contains("at least one schema"));
 }
 
@@ -122,9 +129,10 @@ fn responses_parse_as_the_api_sends_them() {
         "somethingNew": 1
     });
     let r: SnapshotResponse = serde_json::from_value(body).unwrap();
-    assert!(r.drift.changed_since_last);
-    assert_eq!(r.persistence.unwrap().snapshot_id.as_deref(), Some("42"));
-    assert_eq!(source_label(&r.cache.source), "fresh catalog read");
+    assert!(r.served.drift.changed_since_last);
+    assert_eq!(r.served.persistence.snapshot_id.as_deref(), Some("42"));
+    assert_eq!(source_label(r.served.cache.source), "fresh catalog read");
+    assert_eq!(source_attr(r.served.cache.source), "fresh");
     assert_eq!(r.snapshot.tables.len(), 6);
 }
 
@@ -300,10 +308,11 @@ fn response(json: serde_json::Value) -> SnapshotResponse {
 fn the_status_bar_names_the_source_and_what_the_refresh_did() {
     let base = serde_json::json!({
         "snapshot": serde_json::to_value(shop()).unwrap(),
-        "cache": {"hit": false, "source": "fresh"},
+        "cache": {"hit": false, "source": "fresh", "key": "k", "ttlMs": 1, "ageMs": 0},
         "lastRefreshedAt": "2026-11-24T09:00:00.000Z",
-        "drift": {"changedSinceLast": true},
+        "drift": {"changedSinceLast": true, "currentSignature": "a", "currentDeepSignature": "b"},
         "persistence": {"store": "postgres", "saved": true, "snapshotId": "s-1"},
+        "refresh": {"requested": "force", "performed": "full"},
     });
     let served = Served::of(&response(base.clone()));
     assert!(served.drifted);
@@ -317,8 +326,7 @@ fn the_status_bar_names_the_source_and_what_the_refresh_did() {
 
     let mut visible = base.clone();
     visible["cache"]["source"] = "db".into();
-    visible["refresh"] =
-        serde_json::json!({"performed": "visible", "refreshedTables": ["public.orders"]});
+    visible["refresh"] = serde_json::json!({"requested": "visible", "performed": "visible", "refreshedTables": ["public.orders"]});
     assert_eq!(
         Served::of(&response(visible)).source_line(),
         "from the snapshot store · 1 visible table re-read"
@@ -395,7 +403,7 @@ fn an_error_over_an_old_diagram_says_so_and_a_visible_refresh_is_told_apart() {
     let served = Served {
         last_refreshed_at: "2026-11-24T09:00:00.000Z".into(),
         partial_at: Some("2026-11-24T09:05:00.000Z".into()),
-        source: "db".into(),
+        source: Source::Db,
         drifted: false,
         snapshot_id: None,
         note: None,

@@ -100,7 +100,10 @@ mod tests {
         }
         let e = check_target_url("postgres://u:pa@ss@evil.example/db").unwrap_err();
         assert!(e.contains("%40"), "{e}");
-        assert!(!e.contains("pa@") && !e.contains("ss@") && !e.contains("evil"), "{e}");
+        assert!(
+            !e.contains("pa@") && !e.contains("ss@") && !e.contains("evil"),
+            "{e}"
+        );
         assert!(check_target_url("postgres://u:pa@ss@h:5432/db?sslmode=require").is_err());
         for ok in [
             "postgres://u:pa%40ss@h/db",

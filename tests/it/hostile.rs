@@ -563,3 +563,42 @@ async fn store_errors_stay_in_the_log_and_healthz_shows_no_counters() {
         assert!(health.get(counter).is_none(), "{health}");
     }
 }
+
+/// Issue 16, finding 11: a table locked by a migration answered "did not answer within
+/// 20000 ms" (no `lock_timeout`: each read held a customer backend for 20 s).
+#[tokio::test]
+async fn a_locked_table_is_a_bounded_target_lock_timeout() {
+    let db = crate::snapshot_api::shop_db("locked").await;
+    db.exec("CREATE VIEW public.user_emails AS SELECT email FROM public.users")
+        .await;
+    let migration = db.client().await;
+    migration
+        .batch_execute(
+            "BEGIN; LOCK TABLE public.users, public.user_emails IN ACCESS EXCLUSIVE MODE",
+        )
+        .await
+        .unwrap();
+    let server = Server::start(&[("TARGET_LOCK_TIMEOUT_MS", "700")]).await;
+    let started = Instant::now();
+    let (status, err) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": db.url, "schemas": ["public"]}),
+        )
+        .await;
+    let elapsed = started.elapsed();
+    assert_eq!(status, 504, "{err}");
+    assert_eq!(err["error"]["code"], "target_lock_timeout", "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("700 ms") && m.contains("lock")),
+        "{err}"
+    );
+    println!(
+        "a locked table: 504 target_lock_timeout in {} ms (lock timeout 700 ms)",
+        elapsed.as_millis()
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    migration.batch_execute("ROLLBACK").await.unwrap();
+}

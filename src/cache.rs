@@ -291,6 +291,17 @@ mod tests {
         assert!(t.get_any("k").is_some());
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_ttl_runs_on_tokio_time_so_tests_can_pause_it() {
+        let t = MemoryTier::new(Duration::from_secs(60), 1 << 20);
+        t.put("k", entry(10));
+        tokio::time::advance(Duration::from_millis(59_999)).await;
+        assert!(t.get("k").is_some(), "still within the TTL");
+        tokio::time::advance(Duration::from_millis(2)).await;
+        assert!(t.get("k").is_none(), "expired");
+        assert!(t.get_any("k").is_some(), "kept as the last known state");
+    }
+
     #[test]
     fn evicts_least_recently_used_within_byte_bound() {
         let t = MemoryTier::new(Duration::from_secs(60), 3 * 1400);

@@ -29,6 +29,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 mod lambda_limit;
+#[cfg(test)]
+mod tests;
 
 /// Builds the store the configuration names, the service and the router.
 pub async fn app(cfg: Config) -> Result<Router, String> {

@@ -11,7 +11,6 @@ use super::time::{age_of, now_iso};
 use super::{Keys, Resolved, Service, SnapshotOutcome};
 use crate::cache::{drift_since, CachedSnapshot};
 use crate::error::ApiError;
-use crate::introspect;
 use crate::store::NewSnapshot;
 use model::api::{Persistence, Refresh, RefreshInfo, SnapshotSummary, Source, StoreKind};
 use std::future::Future;
@@ -128,14 +127,11 @@ impl Service {
             }
         }
         let result = async {
-            let opts = &self.cfg.target;
             let pinned = self.check_target(&target).await?;
-            let mut client =
-                introspect::connect_pinned(&target.url, opts, &pinned, &self.cfg.tls).await?;
-            drop(target);
-            let (snapshot, json) =
-                introspect::read_snapshot_json(&mut client, &schemas, opts, now_iso()).await?;
-            drop(client);
+            let (snapshot, json) = self
+                .catalog
+                .read_all(target, &pinned, &schemas, now_iso())
+                .await?;
             self.publish(&keys, snapshot, json, previous, workspace)
                 .await
         }

@@ -3,12 +3,14 @@
 //! memory tier.
 //!
 //! Owns the order of the tiers, the `Service` every endpoint calls, and naming a request
-//! ([`Service::resolve`]). Each step lives beside it: [`tier`] (store calls), [`latest`]
+//! ([`Service::resolve`]). Each step lives beside it: [`tier`] (store calls), [`catalog`]
+//! (the target database, the seam unit tests replace), [`latest`]
 //! (loaders), [`fresh`] (read, single flight, publish), [`lease`] (the cross-process
 //! read lease), [`visible`], [`diff`], [`history`], [`time`]. It must never hand a URL or
 //! credential to a log, a key or a response (only connection keys leave here), and a
 //! persistence failure must never cost the caller the fresh snapshot.
 
+mod catalog;
 mod diff;
 mod fresh;
 mod history;
@@ -18,11 +20,17 @@ mod tier;
 pub mod time;
 mod visible;
 
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
+
 use crate::cache::{CachedSnapshot, MemoryTier};
 use crate::config::Config;
 use crate::connkey::{self, Target};
 use crate::error::ApiError;
 use crate::store::{SnapshotStore, StoreKey};
+use catalog::{CatalogReader, PostgresCatalog};
 use model::api::{
     CacheInfo, Connection, PerformedRefresh, Persistence, Refresh, RefreshInfo, SnapshotRequest,
     Source, StoreKind,
@@ -41,11 +49,14 @@ pub struct SnapshotOutcome {
     pub refresh: RefreshInfo,
 }
 
-/// The request path's state: configuration, the two tiers, in-flight reads, leases.
+/// The request path's state: configuration, the two tiers, the catalog reader,
+/// in-flight reads, leases. Everything is per instance (no process-wide state), so a
+/// test can run several services side by side.
 pub struct Service {
     cfg: Arc<Config>,
     memory: MemoryTier,
     store: StoreTier,
+    catalog: Arc<dyn CatalogReader>,
     flights: std::sync::Mutex<HashMap<String, fresh::Flight>>,
     /// Read leases this process took (or may have: the answer was lost) and could not
     /// give back, by cache key (see [`lease`]).
@@ -70,9 +81,20 @@ struct Resolved {
 
 impl Service {
     pub fn new(cfg: Arc<Config>, store: Option<Arc<dyn SnapshotStore>>) -> Arc<Service> {
+        let catalog = Arc::new(PostgresCatalog { cfg: cfg.clone() });
+        Service::with_catalog(cfg, store, catalog)
+    }
+
+    /// A service reading catalogs through `catalog` (tests pass an in-process one).
+    pub(crate) fn with_catalog(
+        cfg: Arc<Config>,
+        store: Option<Arc<dyn SnapshotStore>>,
+        catalog: Arc<dyn CatalogReader>,
+    ) -> Arc<Service> {
         Arc::new(Service {
             memory: MemoryTier::new(cfg.mem_ttl, cfg.mem_max_bytes),
             store: StoreTier::new(store, cfg.store_timeout),
+            catalog,
             cfg,
             flights: std::sync::Mutex::new(HashMap::new()),
             unreleased: std::sync::Mutex::new(HashMap::new()),

@@ -9,7 +9,6 @@
 use super::time::now_iso;
 use super::{Resolved, Service, SnapshotOutcome};
 use crate::error::ApiError;
-use crate::introspect;
 use model::api::{PerformedRefresh, Refresh, RefreshInfo, Source};
 use std::sync::Arc;
 
@@ -85,15 +84,12 @@ impl Service {
             schemas,
             workspace,
         } = resolved;
-        let opts = &self.cfg.target;
         let pinned = self.check_target(&target).await?;
-        let mut client =
-            introspect::connect_pinned(&target.url, opts, &pinned, &self.cfg.tls).await?;
-        drop(target);
         let now = now_iso();
-        let (partial, missing) =
-            introspect::read_tables(&mut client, &schemas, &tables, opts, now.clone()).await?;
-        drop(client);
+        let (partial, missing) = self
+            .catalog
+            .read_tables(target, &pinned, &schemas, &tables, now.clone())
+            .await?;
         let (gone, unknown): (Vec<String>, Vec<String>) = missing
             .into_iter()
             .partition(|t| base_snapshot.tables.contains_key(t));

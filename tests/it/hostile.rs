@@ -602,3 +602,168 @@ async fn a_locked_table_is_a_bounded_target_lock_timeout() {
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     migration.batch_execute("ROLLBACK").await.unwrap();
 }
+
+/// Issue 16, build item 3: concurrent fresh reads per process are bounded. One slot,
+/// held by a read blocked on a lock: a second read elsewhere waits the connect timeout
+/// for it, then gets a clear 503 instead of opening another connection.
+#[tokio::test]
+async fn concurrent_target_connections_per_process_are_bounded() {
+    let locked = crate::snapshot_api::shop_db("slotheld").await;
+    locked
+        .exec("CREATE VIEW public.user_emails AS SELECT email FROM public.users")
+        .await;
+    let other = crate::snapshot_api::shop_db("slotwait").await;
+    let migration = locked.client().await;
+    migration
+        .batch_execute(
+            "BEGIN; LOCK TABLE public.users, public.user_emails IN ACCESS EXCLUSIVE MODE",
+        )
+        .await
+        .unwrap();
+    let server = Server::start(&[
+        ("TARGET_MAX_CONCURRENT_READS", "1"),
+        ("TARGET_CONNECT_TIMEOUT_MS", "700"),
+        ("TARGET_LOCK_TIMEOUT_MS", "4000"),
+    ])
+    .await;
+    let locked_body = json!({"targetDatabaseUrl": locked.url, "schemas": ["public"]});
+    let blocked = server.post(SNAPSHOT, &locked_body);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        server
+            .post(
+                SNAPSHOT,
+                &json!({"targetDatabaseUrl": other.url, "schemas": ["public"]}),
+            )
+            .await
+    };
+    let ((s1, e1), (s2, e2)) = tokio::join!(blocked, second);
+    assert_eq!(s1, 504, "{e1}");
+    assert_eq!(s2, 503, "{e2}");
+    assert_eq!(e2["error"]["code"], "busy", "{e2}");
+    assert!(
+        e2["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("TARGET_MAX_CONCURRENT_READS")),
+        "{e2}"
+    );
+    migration.batch_execute("ROLLBACK").await.unwrap();
+    // With the slot free again, the same read succeeds.
+    let (status, body) = server
+        .post(
+            SNAPSHOT,
+            &json!({"targetDatabaseUrl": other.url, "schemas": ["public"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 16, finding 3 under `sslmode=require`: a fake server with a self-signed
+/// certificate that asks for a cleartext password gets nothing (only `verify-*` proves
+/// a server's identity).
+#[tokio::test]
+async fn cleartext_requests_over_unverified_tls_are_refused() {
+    use rustls::pki_types::pem::PemObject;
+    const PASSWORD: &str = "Captured-Over-Tls-7781";
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        assert!(
+            std::env::var("CI").is_err(),
+            "openssl is needed for this test in CI"
+        );
+        eprintln!("skipped: openssl is not installed");
+        return;
+    }
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(dir.path().join("cert.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.path().join("key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let handshakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (c, h) = (captured.clone(), handshakes.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (acceptor, c, h) = (acceptor.clone(), c.clone(), h.clone());
+            tokio::spawn(async move {
+                let mut req = [0u8; 8];
+                if sock.read_exact(&mut req).await.is_err() || sock.write_all(b"S").await.is_err() {
+                    return;
+                }
+                let Ok(mut tls) = acceptor.accept(sock).await else {
+                    return;
+                };
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut len = [0u8; 4];
+                if tls.read_exact(&mut len).await.is_err() {
+                    return;
+                }
+                let mut startup = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+                if tls.read_exact(&mut startup).await.is_err() {
+                    return;
+                }
+                let _ = tls.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).await;
+                let _ = tls.flush().await;
+                let mut after = Vec::new();
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), tls.read_to_end(&mut after)).await;
+                c.lock().unwrap().extend_from_slice(&after);
+            });
+        }
+    });
+    for sslmode in ["require", "prefer"] {
+        let url = format!("postgres://someone:{PASSWORD}@127.0.0.1:{port}/db?sslmode={sslmode}");
+        match introspect::connect(&url, &opts()).await {
+            Err(introspect::IntrospectError::InsecurePassword(m)) => {
+                assert!(m.contains("TARGET_ALLOW_UNVERIFIED_PASSWORD"), "{m}")
+            }
+            other => panic!(
+                "sslmode={sslmode}: expected a refusal, got {:?}",
+                other.map(|_| ())
+            ),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        handshakes.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "both connected over TLS"
+    );
+    let captured = captured.lock().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&captured).contains(PASSWORD),
+        "the fake TLS server captured the password"
+    );
+}

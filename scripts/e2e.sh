@@ -13,7 +13,7 @@ source scripts/lib.sh
 command -v chromium >/dev/null || apt_install chromium
 command -v node >/dev/null || apt_install nodejs
 command -v npm >/dev/null || apt_install npm
-if [ ! -d web/e2e/node_modules/playwright-core ]; then
+if [ ! -d web/e2e/node_modules/playwright-core ] || [ ! -d web/e2e/node_modules/axe-core ]; then
   (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
 [ -f web/dist/index.html ] || scripts/build-web.sh

@@ -9,7 +9,8 @@
 
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const env = (k) => {
@@ -134,14 +135,35 @@ try {
     "its neighbours are highlighted and the other tables dimmed");
   check(await page.locator('#world path.edge[data-rel="near"]').count() >= 3, "its relationships are highlighted");
   await page.screenshot({ path: join(OUT_DIR, "select.png") });
+  // Everyone (issue 15.8): axe-core finds no serious or critical violation, with a
+  // table selected and its details open.
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  const axeCheck = async (what) => {
+    await page.addScriptTag({ content: axeSource });
+    const found = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    });
+    check(found.length === 0, `axe-core: no serious violations ${what}${found.length ? ": " + found.join("; ") : ""}`);
+  };
+  await axeCheck("with the details open");
   await page.click('#detail button.rel[data-key="public.customers"]');
   await page.waitForFunction(() => document.getElementById("detail-title")?.textContent === "public.customers",
     null, { timeout: 5000 });
   check(true, "a relationship in the details leads to the table at its other end");
   await page.keyboard.press("Escape");
   check(await page.isHidden("#detail"), "Escape closes the details");
-  // Keyboard only: Tab from the last control of the side bar reaches a table, Enter opens it.
+  // Keyboard only: Tab reaches the side list, Enter there centres and opens a table; Tab
+  // from the list's last item reaches the diagram, Enter on a box opens it.
   await page.focus("#fold-partitions");
+  await page.keyboard.press("Tab");
+  const listed1 = await page.evaluate(() => document.activeElement?.dataset?.key);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((k) => document.getElementById("detail-title")?.textContent === k, listed1, { timeout: 5000 });
+  check(!!listed1, `Tab reaches the side list and Enter opens its table (${listed1})`);
+  await page.keyboard.press("Escape");
+  await page.focus("#table-list li:last-child");
   await page.keyboard.press("Tab");
   const tabbed = await page.evaluate(() => document.activeElement?.closest?.("g.tbl")?.getAttribute("data-key"));
   check(!!tabbed, `Tab reaches a table in the diagram (${tabbed})`);
@@ -309,6 +331,35 @@ try {
   check(pageErrors.length === 0, `no script errors (${pageErrors.join("; ")})`);
   await context.close();
 
+  // 8b. A phone and the dark theme (issue 15.8): at 375 px the diagram keeps most of the
+  //     screen; with the system in dark mode the page is dark; axe-core in both.
+  for (const [what, opts] of [["at 375 px", { viewport: { width: 375, height: 812 } }],
+    ["in the dark theme", { viewport: { width: 1440, height: 900 }, colorScheme: "dark" }]]) {
+    const ctx = await browser.newContext(opts);
+    const p = await ctx.newPage();
+    await p.goto(`${BASE_URL}/?connectionId=demo&schemas=public,inventory`);
+    await p.waitForSelector('html[data-loads="1"][data-state="idle"]', { timeout: 30000, state: "attached" });
+    const d = await p.locator("#diagram").boundingBox();
+    check(d.width >= opts.viewport.width - 20 || opts.viewport.width > 1000, `${what}: the diagram is ${Math.round(d.width)} px wide`);
+    check(d.height >= opts.viewport.height * 0.45, `${what}: the diagram is ${Math.round(d.height)} px tall`);
+    if (opts.colorScheme === "dark") {
+      const bg = await p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      check(r + g + b < 120, `${what}: the page is dark (${bg})`);
+    }
+    await p.click('#world g.tbl[data-key="public.orders"] rect.box');
+    await p.waitForSelector("#detail:not([hidden])", { timeout: 5000 });
+    await p.addScriptTag({ content: axeSource });
+    const found = await p.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    });
+    check(found.length === 0, `axe-core: no serious violations ${what}${found.length ? ": " + found.join("; ") : ""}`);
+    await p.screenshot({ path: join(OUT_DIR, opts.colorScheme === "dark" ? "dark.png" : "phone-375.png") });
+    await ctx.close();
+  }
+
   // 9. Page load to diagram drawn: a fresh page that loads a connection by id.
   const timeToDiagram = async (query, tables, timeout) => {
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -379,7 +430,7 @@ try {
 }
 writeFileSync(join(OUT_DIR, "figures.json"), JSON.stringify(figures, null, 2));
 console.log(`e2e figures: ${JSON.stringify(figures)}`);
-console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png stubs.png stale-error.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
+console.log(`screenshots in ${OUT_DIR}: drift.png select.png keyboard-select.png search-columns.png neighbours.png stubs.png stale-error.png phone-375.png dark.png${process.env.GEN2000 === "1" ? " gen2000.png labels-fit.png" : ""}`);
 if (failures) {
   console.log(`e2e: ${failures} check(s) failed`);
   process.exit(1);

@@ -245,6 +245,14 @@ pub fn start() -> Result<(), JsValue> {
             app::dispatch(Msg::Focus(k));
         }
     })?;
+    listen(&list, "keydown", false, |e: web_sys::KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            if let Some(k) = attr_at(&e, "li", "data-key") {
+                e.prevent_default();
+                app::dispatch(Msg::Focus(k));
+            }
+        }
+    })?;
     listen(&changes_list, "click", true, |e: web_sys::Event| {
         if let Some(t) = attr_at(&e, "li", "data-table") {
             app::dispatch(Msg::Focus(t));

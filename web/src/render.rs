@@ -423,7 +423,7 @@ pub fn table_list_html(scene: &Scene, tables: &[usize], selected: Option<usize>)
         }
         let _ = write!(
             html,
-            r#"<li class="{class}" data-key="{key}" title="{key}">{key}<span class="n">{n}</span></li>"#,
+            r#"<li class="{class}" data-key="{key}" tabindex="0" title="{key}">{key}<span class="n" aria-label="{n} columns">{n}</span></li>"#,
             key = esc(&t.key),
             n = t.rows.len(),
         );

@@ -28,7 +28,41 @@ pub fn drift_since(previous: Option<&SnapshotSummary>, signature: &str, deep: &s
         previous_deep_signature: previous.map(|p| p.deep_signature.clone()),
         current_deep_signature: deep.to_string(),
         previous_captured_at: previous.map(|p| p.captured_at.clone()),
+        baseline_reestablished: None,
     }
+}
+
+/// [`drift_since`], comparing like with like when only the deep signature differs: a
+/// previous deep signature made by an older format version is compared with the current
+/// snapshot signed that way (`snapshot` is parsed only then). When they match, nothing
+/// the old format covered changed: no drift, and the answer says a new baseline was
+/// established.
+pub fn drift_like_with_like(
+    previous: Option<&SnapshotSummary>,
+    signature: &str,
+    deep: &str,
+    snapshot: impl FnOnce() -> Option<Arc<Snapshot>>,
+) -> Drift {
+    let mut drift = drift_since(previous, signature, deep);
+    let Some(p) = previous else {
+        return drift;
+    };
+    if drift.changed_since_last && p.signature == signature && p.deep_signature != deep {
+        if let Some(s) = snapshot() {
+            if model::signature::compare_deep(&p.deep_signature, &s)
+                == model::signature::DeepComparison::BaselineReestablished
+            {
+                drift.changed_since_last = false;
+                drift.baseline_reestablished = Some(format!(
+                    "the previous snapshot's deep signature was made by an older format; \
+                     compared like with like nothing changed, and this snapshot's deep \
+                     signature (format version {}) is the new baseline",
+                    model::signature::DEEP_VERSION
+                ));
+            }
+        }
+    }
+    drift
 }
 
 /// A snapshot as served: its JSON bytes (shared, never re-serialized) and, parsed on

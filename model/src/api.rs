@@ -277,6 +277,12 @@ pub struct Drift {
     /// When the snapshot compared against was captured.
     #[serde(default)]
     pub previous_captured_at: Option<String>,
+    /// Set when the previous snapshot's deep signature was made by an older format
+    /// version: the two were compared like with like (the current snapshot signed the
+    /// old way), nothing that format covered changed, and the current deep signature is
+    /// the new baseline. Says so in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_reestablished: Option<String>,
 }
 
 /// Whether the served snapshot is persisted, and if not, why.

@@ -215,6 +215,39 @@ pub async fn read_snapshot_json(
     Ok(assemble_json(raw, schemas, captured_at))
 }
 
+/// [`read_snapshot_json`], except that requested schemas that do not exist are read as
+/// empty: the snapshot's `meta.schemas` still lists every requested schema and
+/// `meta.missingSchemas` the missing ones (for a caller that knows the connection had
+/// them: they were removed, with everything in them). The read that found them missing
+/// committed before returning, so the same client reads the others.
+pub async fn read_snapshot_json_removing_missing(
+    client: &mut tokio_postgres::Client,
+    schemas: &[String],
+    opts: &TargetOptions,
+    captured_at: String,
+) -> Result<(model::Snapshot, Vec<u8>), IntrospectError> {
+    match read_snapshot_json(client, schemas, opts, captured_at.clone()).await {
+        Err(IntrospectError::UnknownSchemas(mut missing)) => {
+            let present: Vec<String> = schemas
+                .iter()
+                .filter(|s| !missing.contains(s))
+                .cloned()
+                .collect();
+            let (mut snapshot, _) = read_snapshot_json(client, &present, opts, captured_at).await?;
+            let mut requested = schemas.to_vec();
+            requested.sort_unstable();
+            requested.dedup();
+            missing.sort_unstable();
+            missing.dedup();
+            snapshot.meta.schemas = requested;
+            snapshot.meta.missing_schemas = missing;
+            let json = model::signature::seal_to_json(&mut snapshot);
+            Ok((snapshot, json))
+        }
+        other => other,
+    }
+}
+
 /// Reads only the tables whose keys (as a snapshot writes them, e.g.
 /// `public."Order Items"`) are in `table_keys`, within `schemas`.
 ///

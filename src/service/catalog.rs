@@ -27,6 +27,19 @@ pub(crate) trait CatalogReader: Send + Sync {
         captured_at: String,
     ) -> Result<(Snapshot, Vec<u8>), ApiError>;
 
+    /// [`CatalogReader::read_all`], except that requested schemas that do not exist are
+    /// read as empty and listed in `meta.missingSchemas` (for a connection with an
+    /// earlier snapshot of them: they were removed) instead of failing the read.
+    async fn read_all_removing_missing(
+        &self,
+        target: Target,
+        pinned: &[IpAddr],
+        schemas: &[String],
+        captured_at: String,
+    ) -> Result<(Snapshot, Vec<u8>), ApiError> {
+        self.read_all(target, pinned, schemas, captured_at).await
+    }
+
     /// Only `tables` (keys): the partial snapshot, and the keys that name no table.
     async fn read_tables(
         &self,
@@ -57,6 +70,28 @@ impl CatalogReader for PostgresCatalog {
             introspect::connect_pinned(&target.url, opts, pinned, &self.cfg.tls).await?;
         drop(target);
         Ok(introspect::read_snapshot_json(&mut client, schemas, opts, captured_at).await?)
+    }
+
+    async fn read_all_removing_missing(
+        &self,
+        target: Target,
+        pinned: &[IpAddr],
+        schemas: &[String],
+        captured_at: String,
+    ) -> Result<(Snapshot, Vec<u8>), ApiError> {
+        let opts = &self.cfg.target;
+        let mut client =
+            introspect::connect_pinned(&target.url, opts, pinned, &self.cfg.tls).await?;
+        drop(target);
+        Ok(
+            introspect::read_snapshot_json_removing_missing(
+                &mut client,
+                schemas,
+                opts,
+                captured_at,
+            )
+            .await?,
+        )
     }
 
     async fn read_tables(

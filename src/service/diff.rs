@@ -104,7 +104,11 @@ impl Service {
             SnapshotRef::Previous => store
                 .run(|s, key| async move {
                     let history = s.history(&key, 2, None).await?;
-                    match history.get(1) {
+                    // An unchanged re-read supersedes the latest (the store keeps one
+                    // snapshot per definition state), so with one state stored the
+                    // previous read defined the same objects: the latest stands for it
+                    // and the diff is empty, not a 404.
+                    match history.get(1).or(history.first()) {
                         Some(prev) => s.load(&key, &prev.id).await,
                         None => Ok(None),
                     }

@@ -9,7 +9,7 @@
 use super::lease::LeaseOutcome;
 use super::time::{age_of, now_iso};
 use super::{Keys, Resolved, Service, SnapshotOutcome};
-use crate::cache::{drift_since, CachedSnapshot};
+use crate::cache::{drift_like_with_like, CachedSnapshot};
 use crate::error::ApiError;
 use crate::store::NewSnapshot;
 use model::api::{Persistence, Refresh, RefreshInfo, SnapshotSummary, Source, StoreKind};
@@ -128,10 +128,17 @@ impl Service {
         }
         let result = async {
             let pinned = self.check_target(&target).await?;
-            let (snapshot, json) = self
-                .catalog
-                .read_all(target, &pinned, &schemas, now_iso())
-                .await?;
+            // With an earlier snapshot, a requested schema that is gone was removed
+            // (drift, everything in it removed), not a bad request.
+            let (snapshot, json) = if previous.is_some() {
+                self.catalog
+                    .read_all_removing_missing(target, &pinned, &schemas, now_iso())
+                    .await?
+            } else {
+                self.catalog
+                    .read_all(target, &pinned, &schemas, now_iso())
+                    .await?
+            };
             self.publish(&keys, snapshot, json, previous, workspace)
                 .await
         }
@@ -151,10 +158,11 @@ impl Service {
         previous: Option<SnapshotSummary>,
         workspace_id: Option<String>,
     ) -> Result<FreshOutcome, ApiError> {
-        let drift = drift_since(
+        let drift = drift_like_with_like(
             previous.as_ref(),
             &snapshot.meta.signature,
             &snapshot.meta.deep_signature,
+            || Some(std::sync::Arc::new(snapshot.clone())),
         );
         if drift.changed_since_last {
             tracing::info!(key = %keys.cache, "schema changed since the last snapshot");

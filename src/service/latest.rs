@@ -7,7 +7,7 @@
 
 use super::time::age_of;
 use super::{Keys, Service};
-use crate::cache::{drift_since, CachedSnapshot};
+use crate::cache::{drift_like_with_like, CachedSnapshot};
 use model::api::SnapshotSummary;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,8 +51,12 @@ impl Service {
             Ok(Some((latest, history))) => {
                 let previous = history.iter().find(|h| h.id != latest.summary.id).cloned();
                 let mut cached = CachedSnapshot::from_stored(latest);
-                cached.drift =
-                    drift_since(previous.as_ref(), &cached.signature, &cached.deep_signature);
+                cached.drift = drift_like_with_like(
+                    previous.as_ref(),
+                    &cached.signature,
+                    &cached.deep_signature,
+                    || cached.snapshot().ok(),
+                );
                 Some(Arc::new(cached))
             }
             Ok(None) => None,

@@ -11,6 +11,7 @@ mod openapi;
 mod read_budget;
 mod runtime_api;
 mod schema_objects;
+mod schema_service;
 mod secrets;
 mod snapshot_api;
 mod store_outage;

@@ -191,10 +191,13 @@ impl Config {
         let connections = match get("TARGET_CONNECTIONS") {
             None => BTreeMap::new(),
             Some(json) => {
-                serde_json::from_str::<BTreeMap<String, String>>(&json).map_err(|_| {
-                    "TARGET_CONNECTIONS must be a JSON object of connectionId -> database URL"
-                        .to_string()
-                })?
+                let map =
+                    serde_json::from_str::<BTreeMap<String, String>>(&json).map_err(|_| {
+                        "TARGET_CONNECTIONS must be a JSON object of connectionId -> database URL"
+                            .to_string()
+                    })?;
+                validate_connections(&map)?;
+                map
             }
         };
         let cfg = Config {
@@ -376,9 +379,48 @@ impl Config {
     }
 }
 
+/// Refuses, at start, a `TARGET_CONNECTIONS` entry that would only fail at request time:
+/// an empty id, or a value that is not a PostgreSQL URL the service can use. The message
+/// names the id and never repeats the URL.
+fn validate_connections(map: &BTreeMap<String, String>) -> Result<(), String> {
+    for (id, url) in map {
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            return Err(
+                "TARGET_CONNECTIONS has an empty connectionId or one with control characters"
+                    .into(),
+            );
+        }
+        crate::input::check_target_url(url)
+            .and_then(|()| crate::connkey::parse_target(url).map(drop))
+            .map_err(|m| format!("TARGET_CONNECTIONS entry {id:?}: the URL {m}"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_connections_are_validated_at_start() {
+        let ok = cfg(&[(
+            "TARGET_CONNECTIONS",
+            r#"{"demo": "postgres://u:pw@127.0.0.1:5432/db"}"#,
+        )]);
+        assert_eq!(ok.unwrap().connections.len(), 1);
+        for bad in [
+            r#"{"demo": "not a url"}"#,
+            r#"{"demo": "mysql://u:pw@h/db"}"#,
+            r#"{"demo": "postgres://u:se@cret@h/db"}"#,
+            r#"{"": "postgres://u:pw@h/db"}"#,
+        ] {
+            let e = cfg(&[("TARGET_CONNECTIONS", bad)])
+                .err()
+                .unwrap_or_default();
+            assert!(e.starts_with("TARGET_CONNECTIONS"), "{bad}: {e}");
+            assert!(!e.contains("se@cret") && !e.contains("pw@"), "{e}");
+        }
+    }
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, String> {
         let map: BTreeMap<String, String> = vars

@@ -202,10 +202,6 @@ impl MemoryTier {
         }
     }
 
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding this lock cannot leave the map inconsistent (every
         // mutation is a single insert/remove plus a counter update), so recover.

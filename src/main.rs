@@ -77,13 +77,13 @@ mod local {
     use std::sync::Arc;
     use std::time::Duration;
 
-    pub struct Limits {
+    pub(crate) struct Limits {
         pub header_timeout: Duration,
         pub body_timeout: Duration,
         pub max_connections: usize,
     }
 
-    pub async fn serve(listener: tokio::net::TcpListener, app: Router, limits: Limits) {
+    pub(crate) async fn serve(listener: tokio::net::TcpListener, app: Router, limits: Limits) {
         let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body_timeout,
         ));

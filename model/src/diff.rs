@@ -20,36 +20,52 @@ pub const VOLATILE_TABLE_ATTRIBUTES: &[&str] = &["rowEstimate", "refreshedAt"];
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotDiff {
+    /// Differences in tables, views and other relations.
     #[serde(default)]
     pub tables: KindDiff,
+    /// Differences in columns.
     #[serde(default)]
     pub columns: KindDiff,
+    /// Differences in foreign keys.
     #[serde(default)]
     pub relationships: KindDiff,
+    /// Differences in indexes.
     #[serde(default)]
     pub indexes: KindDiff,
+    /// Differences in primary key, unique, check and exclusion constraints.
     #[serde(default)]
     pub constraints: KindDiff,
+    /// Differences in enum types.
     #[serde(default)]
     pub enums: KindDiff,
+    /// Differences in triggers.
     #[serde(default)]
     pub triggers: KindDiff,
+    /// Differences in row-level security policies.
     #[serde(default)]
     pub policies: KindDiff,
+    /// Differences in rewrite rules.
     #[serde(default)]
     pub rules: KindDiff,
+    /// Differences in extended statistics objects.
     #[serde(default)]
     pub statistics: KindDiff,
+    /// Differences in functions, procedures and aggregates.
     #[serde(default)]
     pub functions: KindDiff,
+    /// Differences in sequences.
     #[serde(default)]
     pub sequences: KindDiff,
+    /// Differences in domain, composite and range types.
     #[serde(default)]
     pub types: KindDiff,
+    /// Differences in extensions.
     #[serde(default)]
     pub extensions: KindDiff,
+    /// Differences in collations.
     #[serde(default)]
     pub collations: KindDiff,
+    /// Differences in schemas.
     #[serde(default)]
     pub schemas: KindDiff,
     /// Counts per kind, and their total.
@@ -93,7 +109,9 @@ pub struct Change {
 pub struct AttrChange {
     /// The attribute's camelCase JSON name, e.g. `dataType`, `nullable`, `onDelete`.
     pub attribute: String,
+    /// The value in `before`.
     pub before: Value,
+    /// The value in `after`.
     pub after: Value,
 }
 
@@ -101,12 +119,16 @@ pub struct AttrChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindCounts {
+    /// Objects present only in `after`.
     pub added: usize,
+    /// Objects present only in `before`.
     pub removed: usize,
+    /// Objects in both whose definition differs.
     pub changed: usize,
 }
 
 impl KindCounts {
+    /// Added + removed + changed.
     pub fn total(&self) -> usize {
         self.added + self.removed + self.changed
     }
@@ -116,40 +138,59 @@ impl KindCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiffSummary {
+    /// Counts for tables, views and other relations.
     pub tables: KindCounts,
+    /// Counts for columns.
     pub columns: KindCounts,
+    /// Counts for foreign keys.
     pub relationships: KindCounts,
+    /// Counts for indexes.
     pub indexes: KindCounts,
+    /// Counts for primary key, unique, check and exclusion constraints.
     pub constraints: KindCounts,
+    /// Counts for enum types.
     pub enums: KindCounts,
+    /// Counts for triggers.
     #[serde(default)]
     pub triggers: KindCounts,
+    /// Counts for row-level security policies.
     #[serde(default)]
     pub policies: KindCounts,
+    /// Counts for rewrite rules.
     #[serde(default)]
     pub rules: KindCounts,
+    /// Counts for extended statistics objects.
     #[serde(default)]
     pub statistics: KindCounts,
+    /// Counts for functions, procedures and aggregates.
     #[serde(default)]
     pub functions: KindCounts,
+    /// Counts for sequences.
     #[serde(default)]
     pub sequences: KindCounts,
+    /// Counts for domain, composite and range types.
     #[serde(default)]
     pub types: KindCounts,
+    /// Counts for extensions.
     #[serde(default)]
     pub extensions: KindCounts,
+    /// Counts for collations.
     #[serde(default)]
     pub collations: KindCounts,
+    /// Counts for schemas.
     #[serde(default)]
     pub schemas: KindCounts,
+    /// The number of differences over every kind.
     pub total: usize,
 }
 
 impl KindDiff {
+    /// Whether nothing differs in this kind.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
 
+    /// How many keys were added, removed and changed.
     pub fn counts(&self) -> KindCounts {
         KindCounts {
             added: self.added.len(),

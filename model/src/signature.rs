@@ -469,12 +469,12 @@ mod v1 {
     use serde::{Serialize, Serializer};
     use std::collections::BTreeMap;
 
-    pub struct MapView<'a, T, V: Serialize> {
+    pub(super) struct MapView<'a, T, V: Serialize> {
         map: &'a BTreeMap<String, T>,
         view: fn(&'a T) -> V,
     }
 
-    pub fn map<'a, T, V: Serialize>(
+    pub(super) fn map<'a, T, V: Serialize>(
         map: &'a BTreeMap<String, T>,
         view: fn(&'a T) -> V,
     ) -> MapView<'a, T, V> {
@@ -492,7 +492,7 @@ mod v1 {
     }
 
     #[derive(Serialize)]
-    pub struct DeepView<'a> {
+    pub(super) struct DeepView<'a> {
         pub tables: MapView<'a, crate::Table, Table<'a>>,
         pub columns: MapView<'a, crate::Column, Column<'a>>,
         pub relationships: MapView<'a, crate::Relationship, Relationship<'a>>,
@@ -503,7 +503,7 @@ mod v1 {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Table<'a> {
+    pub(super) struct Table<'a> {
         schema: &'a str,
         name: &'a str,
         kind: crate::TableKind,
@@ -524,7 +524,7 @@ mod v1 {
     }
 
     impl<'a> Table<'a> {
-        pub fn of(t: &'a crate::Table) -> Self {
+        pub(super) fn of(t: &'a crate::Table) -> Self {
             Table {
                 schema: &t.schema,
                 name: &t.name,
@@ -542,7 +542,7 @@ mod v1 {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Column<'a> {
+    pub(super) struct Column<'a> {
         table: &'a str,
         name: &'a str,
         position: i32,
@@ -567,7 +567,7 @@ mod v1 {
     }
 
     impl<'a> Column<'a> {
-        pub fn of(c: &'a crate::Column) -> Self {
+        pub(super) fn of(c: &'a crate::Column) -> Self {
             Column {
                 table: &c.table,
                 name: &c.name,
@@ -588,7 +588,7 @@ mod v1 {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Relationship<'a> {
+    pub(super) struct Relationship<'a> {
         name: &'a str,
         from_table: &'a str,
         from_columns: &'a [String],
@@ -605,7 +605,7 @@ mod v1 {
     }
 
     impl<'a> Relationship<'a> {
-        pub fn of(r: &'a crate::Relationship) -> Self {
+        pub(super) fn of(r: &'a crate::Relationship) -> Self {
             Relationship {
                 name: &r.name,
                 from_table: &r.from_table,
@@ -626,7 +626,7 @@ mod v1 {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Index<'a> {
+    pub(super) struct Index<'a> {
         table: &'a str,
         name: &'a str,
         definition: &'a str,
@@ -643,7 +643,7 @@ mod v1 {
     }
 
     impl<'a> Index<'a> {
-        pub fn of(i: &'a crate::Index) -> Self {
+        pub(super) fn of(i: &'a crate::Index) -> Self {
             Index {
                 table: &i.table,
                 name: &i.name,
@@ -661,7 +661,7 @@ mod v1 {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Constraint<'a> {
+    pub(super) struct Constraint<'a> {
         table: &'a str,
         name: &'a str,
         kind: crate::ConstraintKind,
@@ -673,7 +673,7 @@ mod v1 {
     }
 
     impl<'a> Constraint<'a> {
-        pub fn of(c: &'a crate::Constraint) -> Self {
+        pub(super) fn of(c: &'a crate::Constraint) -> Self {
             Constraint {
                 table: &c.table,
                 name: &c.name,

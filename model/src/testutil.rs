@@ -7,14 +7,14 @@ use crate::*;
 use std::path::PathBuf;
 
 /// A tiny deterministic linear congruential generator (no `rand` dependency).
-pub struct Lcg(u64);
+pub(crate) struct Lcg(u64);
 
 impl Lcg {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Lcg(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
-    pub fn next_u32(&mut self) -> u32 {
+    pub(crate) fn next_u32(&mut self) -> u32 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -22,11 +22,11 @@ impl Lcg {
         (self.0 >> 33) as u32
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u32() as usize) % n.max(1)
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
@@ -35,21 +35,21 @@ impl Lcg {
 /// reason printed; with `CI` set (where `../shared` and node are installed) a failure,
 /// so a broken setup never passes as a skip.
 #[track_caller]
-pub fn skip(reason: &str) {
+pub(crate) fn skip(reason: &str) {
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
     assert!(!ci, "cannot run under CI (CI is set): {reason}");
     println!("skipping: {reason}");
 }
 
 /// The shared directory (`CATSNAP_SHARED_DIR`, else `../../shared` from this crate).
-pub fn shared_dir() -> PathBuf {
+pub(crate) fn shared_dir() -> PathBuf {
     match std::env::var_os("CATSNAP_SHARED_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
     }
 }
 
-pub fn table(schema: &str, name: &str) -> Table {
+pub(crate) fn table(schema: &str, name: &str) -> Table {
     Table {
         schema: schema.into(),
         name: name.into(),
@@ -76,7 +76,7 @@ pub fn table(schema: &str, name: &str) -> Table {
     }
 }
 
-pub fn column(table: &str, name: &str, position: i32, data_type: &str) -> Column {
+pub(crate) fn column(table: &str, name: &str, position: i32, data_type: &str) -> Column {
     Column {
         table: table.into(),
         name: name.into(),
@@ -96,7 +96,13 @@ pub fn column(table: &str, name: &str, position: i32, data_type: &str) -> Column
     }
 }
 
-pub fn fk(name: &str, from: &str, from_cols: &[&str], to: &str, to_cols: &[&str]) -> Relationship {
+pub(crate) fn fk(
+    name: &str,
+    from: &str,
+    from_cols: &[&str],
+    to: &str,
+    to_cols: &[&str],
+) -> Relationship {
     let list = |c: &[&str]| c.join(", ");
     Relationship {
         name: name.into(),
@@ -121,7 +127,7 @@ pub fn fk(name: &str, from: &str, from_cols: &[&str], to: &str, to_cols: &[&str]
     }
 }
 
-pub fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> Index {
+pub(crate) fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> Index {
     Index {
         table: table.into(),
         name: name.into(),
@@ -149,7 +155,7 @@ fn insert_column(s: &mut Snapshot, c: Column) {
 
 /// users(id, email, status) <- orders(id, user_id, total), with a PK, an index, a unique
 /// constraint, a check constraint and an enum.
-pub fn sample() -> Snapshot {
+pub(crate) fn sample() -> Snapshot {
     let mut s = Snapshot::default();
     s.meta.captured_at = "2024-01-01T00:00:00Z".into();
     s.meta.schemas = vec!["public".into()];
@@ -249,7 +255,7 @@ pub fn sample() -> Snapshot {
 
 /// `tables` tables of `cols` columns each, every table after the first with a foreign
 /// key to its predecessor, a primary-key index and a secondary index.
-pub fn synthetic(tables: usize, cols: usize) -> Snapshot {
+pub(crate) fn synthetic(tables: usize, cols: usize) -> Snapshot {
     let types = [
         "bigint",
         "text",
@@ -340,7 +346,7 @@ fn timings() {
         before.relationships.len(),
         before.indexes.len()
     );
-    let (t, _) = best(20, || crate::signature::light_signature_of(&before));
+    let (t, _) = best(20, || signature::light_signature_of(&before));
     println!("light_signature_of: {t:?}");
     // Column names starting with U+1F600 or U+FF5E: byte order and UTF-16 order disagree
     // within every table, so the keys must be fully re-sorted.
@@ -360,22 +366,22 @@ fn timings() {
         let keys: Vec<&str> = astral.columns.keys().map(String::as_str).collect();
         let sorted = keys
             .windows(2)
-            .all(|w| crate::signature::cmp_utf16(w[0], w[1]).is_le());
+            .all(|w| signature::cmp_utf16(w[0], w[1]).is_le());
         assert!(!sorted, "fixture must need a UTF-16 re-sort");
     }
-    let (t, _) = best(20, || crate::signature::light_signature_of(&astral));
+    let (t, _) = best(20, || signature::light_signature_of(&astral));
     println!("light_signature_of (keys needing a UTF-16 re-sort): {t:?}");
-    let (t, _) = best(20, || crate::signature::deep_signature(&before));
+    let (t, _) = best(20, || signature::deep_signature(&before));
     println!("deep_signature: {t:?}");
-    let (t, d) = best(20, || crate::diff::diff(&before, &after));
+    let (t, d) = best(20, || diff::diff(&before, &after));
     println!("diff (40 column changes, 1 table removed, all row estimates changed): {t:?}");
     println!("diff summary: {:?}", d.summary);
     let same = before.clone();
-    let (t, _) = best(20, || crate::diff::diff(&before, &same));
+    let (t, _) = best(20, || diff::diff(&before, &same));
     println!("diff of equal snapshots: {t:?}");
 }
 
-pub fn grant(grantee: &str, privilege: &str) -> Grant {
+pub(crate) fn grant(grantee: &str, privilege: &str) -> Grant {
     Grant {
         grantee: grantee.into(),
         privilege: privilege.into(),
@@ -386,7 +392,7 @@ pub fn grant(grantee: &str, privilege: &str) -> Grant {
 /// [`sample`] with one object of every kind added in deep v2: a trigger, a policy (and
 /// RLS), a rule, extended statistics, a function, a sequence, a domain, an extension,
 /// a collation, the schema itself, and grants.
-pub fn sample_every_kind() -> Snapshot {
+pub(crate) fn sample_every_kind() -> Snapshot {
     let mut s = sample();
     let users = table_key("public", "users");
     let orders = table_key("public", "orders");

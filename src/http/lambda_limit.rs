@@ -30,7 +30,7 @@ const ENVELOPE: usize = 256;
 
 /// Middleware for the Lambda entry: lets a response through when its encoded payload fits
 /// `limit`, else answers [`ApiError::ResponseTooLarge`].
-pub async fn guard(State(limit): State<usize>, req: Request, next: Next) -> Response {
+pub(super) async fn guard(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let client_gzip = super::accepts_gzip(req.headers());
     let resp = next.run(req).await;
     let (parts, body) = resp.into_parts();

@@ -17,22 +17,22 @@ use model::{
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
-pub const TRIGGERS_SQL: &str = include_str!("triggers.sql");
-pub const POLICIES_SQL: &str = include_str!("policies.sql");
-pub const RULES_SQL: &str = include_str!("rules.sql");
-pub const STATISTICS_SQL: &str = include_str!("statistics.sql");
-pub const TABLE_ATTRIBUTES_SQL: &str = include_str!("table_attributes.sql");
-pub const COLUMN_GRANTS_SQL: &str = include_str!("column_grants.sql");
-pub const OBJECT_COMMENTS_SQL: &str = include_str!("object_comments.sql");
-pub const FUNCTIONS_SQL: &str = include_str!("functions.sql");
-pub const SEQUENCES_SQL: &str = include_str!("sequences.sql");
-pub const TYPES_SQL: &str = include_str!("types.sql");
-pub const EXTENSIONS_SQL: &str = include_str!("extensions.sql");
-pub const COLLATIONS_SQL: &str = include_str!("collations.sql");
-pub const SCHEMAS_SQL: &str = include_str!("schemas.sql");
+pub(super) const TRIGGERS_SQL: &str = include_str!("triggers.sql");
+pub(super) const POLICIES_SQL: &str = include_str!("policies.sql");
+pub(super) const RULES_SQL: &str = include_str!("rules.sql");
+pub(super) const STATISTICS_SQL: &str = include_str!("statistics.sql");
+pub(super) const TABLE_ATTRIBUTES_SQL: &str = include_str!("table_attributes.sql");
+pub(super) const COLUMN_GRANTS_SQL: &str = include_str!("column_grants.sql");
+pub(super) const OBJECT_COMMENTS_SQL: &str = include_str!("object_comments.sql");
+pub(super) const FUNCTIONS_SQL: &str = include_str!("functions.sql");
+pub(super) const SEQUENCES_SQL: &str = include_str!("sequences.sql");
+pub(super) const TYPES_SQL: &str = include_str!("types.sql");
+pub(super) const EXTENSIONS_SQL: &str = include_str!("extensions.sql");
+pub(super) const COLLATIONS_SQL: &str = include_str!("collations.sql");
+pub(super) const SCHEMAS_SQL: &str = include_str!("schemas.sql");
 
 /// The number of queries in this module (all sent in the read's second round trip).
-pub const OBJECT_QUERY_COUNT: usize = 13;
+pub(super) const OBJECT_QUERY_COUNT: usize = 13;
 
 /// The rows of this module's queries.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +91,7 @@ pub struct RawTrigger {
     pub definition: String,
 }
 
-pub fn decode_trigger(row: &Row) -> DecodeResult<RawTrigger> {
+pub(super) fn decode_trigger(row: &Row) -> DecodeResult<RawTrigger> {
     Ok(RawTrigger {
         relid: get(row, "relid")?,
         name: get(row, "name")?,
@@ -120,7 +120,7 @@ pub struct RawPolicy {
     pub with_check: Option<String>,
 }
 
-pub fn decode_policy(row: &Row) -> DecodeResult<RawPolicy> {
+pub(super) fn decode_policy(row: &Row) -> DecodeResult<RawPolicy> {
     Ok(RawPolicy {
         relid: get(row, "relid")?,
         name: get(row, "name")?,
@@ -142,7 +142,7 @@ pub struct RawRule {
     pub definition: String,
 }
 
-pub fn decode_rule(row: &Row) -> DecodeResult<RawRule> {
+pub(super) fn decode_rule(row: &Row) -> DecodeResult<RawRule> {
     Ok(RawRule {
         relid: get(row, "relid")?,
         name: get(row, "name")?,
@@ -164,7 +164,7 @@ pub struct RawStatistics {
     pub comment: Option<String>,
 }
 
-pub fn decode_statistics(row: &Row) -> DecodeResult<RawStatistics> {
+pub(super) fn decode_statistics(row: &Row) -> DecodeResult<RawStatistics> {
     Ok(RawStatistics {
         relid: get(row, "relid")?,
         schema: get(row, "schema")?,
@@ -192,7 +192,7 @@ pub struct RawTableAttributes {
     pub revoked: Vec<Grant>,
 }
 
-pub fn decode_table_attributes(row: &Row) -> DecodeResult<RawTableAttributes> {
+pub(super) fn decode_table_attributes(row: &Row) -> DecodeResult<RawTableAttributes> {
     Ok(RawTableAttributes {
         relid: get(row, "relid")?,
         rls_enabled: get(row, "rls_enabled")?,
@@ -216,7 +216,7 @@ pub struct RawColumnGrants {
     pub grants: Vec<Grant>,
 }
 
-pub fn decode_column_grants(row: &Row) -> DecodeResult<RawColumnGrants> {
+pub(super) fn decode_column_grants(row: &Row) -> DecodeResult<RawColumnGrants> {
     Ok(RawColumnGrants {
         relid: get(row, "relid")?,
         attnum: get(row, "attnum")?,
@@ -233,7 +233,7 @@ pub struct RawObjectComment {
     pub comment: String,
 }
 
-pub fn decode_object_comment(row: &Row) -> DecodeResult<RawObjectComment> {
+pub(super) fn decode_object_comment(row: &Row) -> DecodeResult<RawObjectComment> {
     Ok(RawObjectComment {
         relid: get(row, "relid")?,
         name: get(row, "name")?,
@@ -264,7 +264,7 @@ pub struct RawFunction {
     pub revoked: Vec<Grant>,
 }
 
-pub fn decode_function(row: &Row) -> DecodeResult<RawFunction> {
+pub(super) fn decode_function(row: &Row) -> DecodeResult<RawFunction> {
     Ok(RawFunction {
         schema: get(row, "schema")?,
         name: get(row, "name")?,
@@ -308,7 +308,7 @@ pub struct RawSequence {
     pub revoked: Vec<Grant>,
 }
 
-pub fn decode_sequence(row: &Row) -> DecodeResult<RawSequence> {
+pub(super) fn decode_sequence(row: &Row) -> DecodeResult<RawSequence> {
     Ok(RawSequence {
         schema: get(row, "schema")?,
         name: get(row, "name")?,
@@ -349,7 +349,7 @@ pub struct RawType {
     pub owner: String,
 }
 
-pub fn decode_type(row: &Row) -> DecodeResult<RawType> {
+pub(super) fn decode_type(row: &Row) -> DecodeResult<RawType> {
     Ok(RawType {
         schema: get(row, "schema")?,
         name: get(row, "name")?,
@@ -376,7 +376,7 @@ pub struct RawExtension {
     pub schema: String,
 }
 
-pub fn decode_extension(row: &Row) -> DecodeResult<RawExtension> {
+pub(super) fn decode_extension(row: &Row) -> DecodeResult<RawExtension> {
     Ok(RawExtension {
         name: get(row, "name")?,
         version: get(row, "version")?,
@@ -397,7 +397,7 @@ pub struct RawCollation {
     pub comment: Option<String>,
 }
 
-pub fn decode_collation(row: &Row) -> DecodeResult<RawCollation> {
+pub(super) fn decode_collation(row: &Row) -> DecodeResult<RawCollation> {
     Ok(RawCollation {
         schema: get(row, "schema")?,
         name: get(row, "name")?,
@@ -420,7 +420,7 @@ pub struct RawSchema {
     pub revoked: Vec<Grant>,
 }
 
-pub fn decode_schema(row: &Row) -> DecodeResult<RawSchema> {
+pub(super) fn decode_schema(row: &Row) -> DecodeResult<RawSchema> {
     Ok(RawSchema {
         name: get(row, "name")?,
         owner: get(row, "owner")?,
@@ -432,7 +432,7 @@ pub fn decode_schema(row: &Row) -> DecodeResult<RawSchema> {
 
 /// What [`attach`] needs from the shape assembly: the key of each visible relation by
 /// OID, and the name of each of their columns by (relation OID, attribute number).
-pub struct Resolver<'a> {
+pub(super) struct Resolver<'a> {
     pub table_key: &'a dyn Fn(u32) -> Option<String>,
     pub column_name: &'a dyn Fn(u32, i16) -> Option<String>,
 }
@@ -440,7 +440,7 @@ pub struct Resolver<'a> {
 /// Puts the objects into a snapshot whose tables, columns, indexes, constraints and
 /// relationships are already assembled. Rows of relations the read did not return are
 /// left out (impossible within one transaction, short of a bug).
-pub fn attach(s: &mut Snapshot, raw: RawObjects, r: &Resolver<'_>) {
+pub(super) fn attach(s: &mut Snapshot, raw: RawObjects, r: &Resolver<'_>) {
     let RawObjects {
         triggers,
         policies,
@@ -696,7 +696,7 @@ pub fn attach(s: &mut Snapshot, raw: RawObjects, r: &Resolver<'_>) {
 }
 
 /// `schema.name(identity argument types)`.
-pub fn function_key(schema: &str, name: &str, identity_arguments: &str) -> String {
+pub(super) fn function_key(schema: &str, name: &str, identity_arguments: &str) -> String {
     let mut k = table_key(schema, name);
     k.push('(');
     k.push_str(identity_arguments);

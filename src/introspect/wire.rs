@@ -57,7 +57,7 @@ impl Default for WireLimits {
 
 /// Why the guard cut a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Violation {
+pub(super) enum Violation {
     /// A message header claimed `claimed` bytes, over `limit`.
     MessageTooLarge { claimed: u64, limit: u64 },
     /// A header claimed a length below the 4 bytes of the length itself.
@@ -69,15 +69,15 @@ pub enum Violation {
 }
 
 /// The SQLSTATEs the synthesized errors carry (class `CS`: this service, not PostgreSQL).
-pub const SQLSTATE_MESSAGE: &str = "CS001";
-pub const SQLSTATE_READ: &str = "CS002";
-pub const SQLSTATE_PASSWORD: &str = "CS003";
+pub(super) const SQLSTATE_MESSAGE: &str = "CS001";
+pub(super) const SQLSTATE_READ: &str = "CS002";
+pub(super) const SQLSTATE_PASSWORD: &str = "CS003";
 
 /// The setting that allows answering cleartext and md5 password requests anyway.
 pub const ALLOW_UNVERIFIED_PASSWORD: &str = "TARGET_ALLOW_UNVERIFIED_PASSWORD";
 
 impl Violation {
-    pub fn sqlstate(&self) -> &'static str {
+    pub(super) fn sqlstate(&self) -> &'static str {
         match self {
             Violation::MessageTooLarge { .. } | Violation::Malformed => SQLSTATE_MESSAGE,
             Violation::ReadTooLarge { .. } => SQLSTATE_READ,
@@ -85,7 +85,7 @@ impl Violation {
         }
     }
 
-    pub fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         match self {
             Violation::MessageTooLarge { claimed, limit } => format!(
                 "the target sent a protocol message of {claimed} bytes, over the limit of {limit} (TARGET_MAX_MESSAGE_BYTES); the connection was closed"
@@ -128,7 +128,7 @@ impl Violation {
 
 /// What the guard learned, shared with the client side.
 #[derive(Debug, Default)]
-pub struct WireState {
+pub(super) struct WireState {
     /// `BackendKeyData`: process id and secret key, for a cancel request.
     pid: AtomicU32,
     secret: AtomicU32,
@@ -142,7 +142,7 @@ pub struct WireState {
 
 impl WireState {
     /// The cancel key, once the server sent it.
-    pub fn cancel_key(&self) -> Option<(u32, u32)> {
+    pub(super) fn cancel_key(&self) -> Option<(u32, u32)> {
         self.has_key.load(Ordering::Acquire).then(|| {
             (
                 self.pid.load(Ordering::Relaxed),
@@ -152,22 +152,22 @@ impl WireState {
     }
 
     /// True while a query (or the startup) waits for its `ReadyForQuery`.
-    pub fn in_flight(&self) -> bool {
+    pub(super) fn in_flight(&self) -> bool {
         self.ready.load(Ordering::Acquire) < self.expected_ready.load(Ordering::Acquire)
     }
 
-    pub fn received(&self) -> u64 {
+    pub(super) fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
     }
 
     #[allow(dead_code)]
-    pub fn violation(&self) -> Option<Violation> {
+    pub(super) fn violation(&self) -> Option<Violation> {
         self.violation.get().copied()
     }
 }
 
 /// The guarded stream; `S` is the transport after TLS (or the plain socket).
-pub struct Guarded<S> {
+pub(super) struct Guarded<S> {
     inner: S,
     limits: WireLimits,
     /// The server proved its identity (verified certificate), or the deployment allows
@@ -191,7 +191,7 @@ pub struct Guarded<S> {
 }
 
 impl<S> Guarded<S> {
-    pub fn new(inner: S, limits: WireLimits, password_allowed: bool) -> Guarded<S> {
+    pub(super) fn new(inner: S, limits: WireLimits, password_allowed: bool) -> Guarded<S> {
         Guarded {
             inner,
             limits,
@@ -208,11 +208,11 @@ impl<S> Guarded<S> {
         }
     }
 
-    pub fn state(&self) -> Arc<WireState> {
+    pub(super) fn state(&self) -> Arc<WireState> {
         self.state.clone()
     }
 
-    pub fn get_ref(&self) -> &S {
+    pub(super) fn get_ref(&self) -> &S {
         &self.inner
     }
 

@@ -162,7 +162,7 @@ impl Service {
             previous.as_ref(),
             &snapshot.meta.signature,
             &snapshot.meta.deep_signature,
-            || Some(std::sync::Arc::new(snapshot.clone())),
+            || Some(Arc::new(snapshot.clone())),
         );
         if drift.changed_since_last {
             tracing::info!(key = %keys.cache, "schema changed since the last snapshot");

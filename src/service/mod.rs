@@ -253,7 +253,7 @@ impl Service {
                 .store
                 .is_configured()
                 .then(|| self.cfg.db_max_age.as_millis() as u64),
-            age_ms: self::time::millis(self::time::age_of(&cached.captured_at)),
+            age_ms: time::millis(time::age_of(&cached.captured_at)),
         }
     }
 }

@@ -17,9 +17,9 @@ use tokio::sync::OnceCell;
 
 /// The superuser password of the throwaway cluster. Tests grep responses, logs and stored
 /// rows for it: it must never appear there.
-pub const PG_PASSWORD: &str = "Sup3r-Secret-pw_4Harness";
+pub(crate) const PG_PASSWORD: &str = "Sup3r-Secret-pw_4Harness";
 
-pub struct Pg {
+pub(crate) struct Pg {
     pub port: u16,
     pub bin: PathBuf,
     pub dir: PathBuf,
@@ -92,7 +92,7 @@ static PG: OnceCell<Pg> = OnceCell::const_new();
 static DB_SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// The shared cluster of this test binary.
-pub async fn pg() -> &'static Pg {
+pub(crate) async fn pg() -> &'static Pg {
     PG.get_or_init(|| async {
         tokio::task::spawn_blocking(start_pg)
             .await
@@ -101,14 +101,14 @@ pub async fn pg() -> &'static Pg {
     .await
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("no free port")
 }
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY-free check: uid 0 owns /proc/self.
     std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
@@ -116,7 +116,7 @@ pub fn is_root() -> bool {
 }
 
 /// PostgreSQL server binaries: `CATSNAP_PG_BIN`, else the newest /usr/lib/postgresql/*/bin.
-pub fn pg_bin_dir() -> PathBuf {
+pub(crate) fn pg_bin_dir() -> PathBuf {
     if let Ok(p) = std::env::var("CATSNAP_PG_BIN") {
         return PathBuf::from(p);
     }
@@ -138,7 +138,7 @@ pub fn pg_bin_dir() -> PathBuf {
 
 /// Runs a PostgreSQL binary as the `postgres` OS user when we are root (initdb and the
 /// server refuse to run as root).
-pub fn pg_command(bin: &Path, name: &str) -> Command {
+pub(crate) fn pg_command(bin: &Path, name: &str) -> Command {
     let exe = bin.join(name);
     if is_root() {
         let mut c = Command::new("runuser");
@@ -149,7 +149,7 @@ pub fn pg_command(bin: &Path, name: &str) -> Command {
     }
 }
 
-pub fn run_ok(mut c: Command, what: &str) {
+pub(crate) fn run_ok(mut c: Command, what: &str) {
     let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
@@ -160,7 +160,7 @@ pub fn run_ok(mut c: Command, what: &str) {
 }
 
 /// Kills `cleanup` (a shell snippet) once this process has exited.
-pub fn watchdog(cleanup: &str) {
+pub(crate) fn watchdog(cleanup: &str) {
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {cleanup}",
         pid = std::process::id()
@@ -254,26 +254,26 @@ fn start_pg() -> Pg {
     }
 }
 
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub name: String,
     pub url: String,
 }
 
 impl Pg {
     /// `postgres://postgres:PASSWORD@127.0.0.1:PORT/db`
-    pub fn url(&self, db: &str) -> String {
+    pub(crate) fn url(&self, db: &str) -> String {
         format!(
             "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{db}",
             self.port
         )
     }
 
-    pub fn bin(&self, name: &str) -> PathBuf {
+    pub(crate) fn bin(&self, name: &str) -> PathBuf {
         self.bin.join(name)
     }
 
     /// A command for a client binary (psql, pg_dump...) with the connection set in env.
-    pub fn client_command(&self, name: &str) -> Command {
+    pub(crate) fn client_command(&self, name: &str) -> Command {
         let mut c = Command::new(self.bin(name));
         c.env("PGHOST", "127.0.0.1")
             .env("PGPORT", self.port.to_string())
@@ -283,7 +283,7 @@ impl Pg {
     }
 
     /// Creates a fresh, uniquely named database.
-    pub async fn create_db(&self, prefix: &str) -> TestDb {
+    pub(crate) async fn create_db(&self, prefix: &str) -> TestDb {
         let name = format!(
             "{}_{}_{}",
             prefix.to_lowercase(),
@@ -302,7 +302,7 @@ impl Pg {
     }
 
     /// Runs `psql -v ON_ERROR_STOP=1 -f file` against `db`.
-    pub fn psql_file(&self, db: &str, file: &Path) -> Result<(), String> {
+    pub(crate) fn psql_file(&self, db: &str, file: &Path) -> Result<(), String> {
         let out = self
             .client_command("psql")
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f"])
@@ -317,7 +317,7 @@ impl Pg {
     }
 }
 
-pub async fn connect(url: &str) -> tokio_postgres::Client {
+pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("connect to test cluster: {e}"));
@@ -328,11 +328,11 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
 }
 
 impl TestDb {
-    pub async fn client(&self) -> tokio_postgres::Client {
+    pub(crate) async fn client(&self) -> tokio_postgres::Client {
         connect(&self.url).await
     }
 
-    pub async fn exec(&self, sql: &str) {
+    pub(crate) async fn exec(&self, sql: &str) {
         self.client()
             .await
             .batch_execute(sql)
@@ -343,7 +343,7 @@ impl TestDb {
 
 /// True under CI (`CI` set to anything but empty, `0` or `false`; GitHub Actions, GitLab
 /// and `.ci/run` set `CI=true`), where every tool a test needs is installed.
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
 }
 
@@ -351,7 +351,7 @@ pub fn in_ci() -> bool {
 /// with its reason printed. Under CI a missing moto, `../shared`, node or openssl is a
 /// broken setup, not a pass: this fails the test.
 #[track_caller]
-pub fn skip(reason: &str) {
+pub(crate) fn skip(reason: &str) {
     assert!(
         !in_ci(),
         "cannot run under CI (CI is set, so a skip would hide a broken setup): {reason}"
@@ -361,14 +361,14 @@ pub fn skip(reason: &str) {
 
 /// A snapshot response read through the wire contract ([`api::Served`]): the test fails
 /// if the response does not parse as the contract says.
-pub fn served(response: &serde_json::Value) -> api::Served {
+pub(crate) fn served(response: &serde_json::Value) -> api::Served {
     serde_json::from_value(response.clone())
         .unwrap_or_else(|e| panic!("response does not match model::api::Served ({e}): {response}"))
 }
 
 /// `../shared` beside the project, or `CATSNAP_SHARED_DIR`; `None` (and the caller
 /// says why it skips, see [`skip`]) on a clone without it.
-pub fn shared_dir() -> Option<PathBuf> {
+pub(crate) fn shared_dir() -> Option<PathBuf> {
     let p = std::env::var("CATSNAP_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
@@ -377,7 +377,7 @@ pub fn shared_dir() -> Option<PathBuf> {
 
 /// The service binary running as a local server, killed on drop. Its stdout and stderr go
 /// to `log_path` so tests can read what it logged.
-pub struct Server {
+pub(crate) struct Server {
     pub base: String,
     pub port: u16,
     pub log_path: PathBuf,
@@ -388,7 +388,7 @@ pub struct Server {
 impl Server {
     /// Environment that points the service at moto's DynamoDB (table `table`), or
     /// `None` when moto is not installed.
-    pub async fn dynamodb_env(table: &str) -> Option<Vec<(String, String)>> {
+    pub(crate) async fn dynamodb_env(table: &str) -> Option<Vec<(String, String)>> {
         let moto = moto().await?;
         Some(vec![
             ("SNAPSHOT_STORE".into(), "dynamodb".into()),
@@ -402,7 +402,7 @@ impl Server {
 
     /// Starts the service with `env` (on top of a clean environment with PATH and the
     /// port) and waits until /healthz answers.
-    pub async fn start(env: &[(&str, &str)]) -> Server {
+    pub(crate) async fn start(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let log_path = dir.path().join("server.log");
         let log = std::fs::File::create(&log_path).expect("log file");
@@ -447,21 +447,25 @@ impl Server {
         server
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// The service's process id (for /proc figures).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// POSTs JSON to `path`, returning the status and the body parsed as JSON.
-    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let r = reqwest::Client::new()
             .post(self.url(path))
             .json(body)
@@ -476,7 +480,7 @@ impl Server {
     }
 
     /// POSTs raw bytes with a JSON content type, returning status and raw body.
-    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, String) {
+    pub(crate) async fn post_raw(&self, path: &str, body: &str) -> (u16, String) {
         let r = reqwest::Client::new()
             .post(self.url(path))
             .header("content-type", "application/json")
@@ -499,7 +503,7 @@ impl Drop for Server {
 /// moto's DynamoDB server, started once per test binary on a free port. `None` (and the
 /// caller prints why it skips) when `moto_server` is not installed; scripts/test.sh
 /// installs it into .venv and sets `CATSNAP_MOTO_SERVER`.
-pub struct Moto {
+pub(crate) struct Moto {
     pub endpoint: String,
     /// Killed by the watchdog when this test binary exits.
     _child: std::process::Child,
@@ -507,7 +511,7 @@ pub struct Moto {
 
 static MOTO: OnceCell<Option<Moto>> = OnceCell::const_new();
 
-pub fn moto_binary() -> Option<PathBuf> {
+pub(crate) fn moto_binary() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CATSNAP_MOTO_SERVER") {
         return Some(PathBuf::from(p));
     }
@@ -522,7 +526,7 @@ pub fn moto_binary() -> Option<PathBuf> {
     })
 }
 
-pub async fn moto() -> Option<&'static Moto> {
+pub(crate) async fn moto() -> Option<&'static Moto> {
     MOTO.get_or_init(|| async {
         let bin = moto_binary()?;
         let port = free_port();

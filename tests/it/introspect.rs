@@ -18,7 +18,7 @@ fn opts() -> TargetOptions {
     }
 }
 
-pub async fn read(url: &str, schemas: &[&str]) -> Snapshot {
+pub(crate) async fn read(url: &str, schemas: &[&str]) -> Snapshot {
     let schemas: Vec<String> = schemas.iter().map(|s| s.to_string()).collect();
     let mut client = introspect::connect(url, &opts()).await.expect("connect");
     introspect::read_snapshot(

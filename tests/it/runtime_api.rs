@@ -65,7 +65,7 @@ async fn response(
 }
 
 /// The binary under a Runtime API played by this test.
-pub struct LambdaPeer {
+pub(crate) struct LambdaPeer {
     events: mpsc::Sender<Value>,
     responses: mpsc::Receiver<(usize, Value)>,
     child: Child,
@@ -77,7 +77,7 @@ pub struct LambdaPeer {
 impl LambdaPeer {
     /// Starts the service binary under a Runtime API that refuses response payloads over
     /// `cap` bytes, with `env` on top of the Lambda variables.
-    pub async fn start(cap: usize, env: &[(&str, &str)]) -> LambdaPeer {
+    pub(crate) async fn start(cap: usize, env: &[(&str, &str)]) -> LambdaPeer {
         let (ev_tx, ev_rx) = mpsc::channel(4);
         let (resp_tx, resp_rx) = mpsc::channel(4);
         let rt = Arc::new(Runtime {
@@ -130,7 +130,7 @@ impl LambdaPeer {
 
     /// Sends one API Gateway v2 POST event; returns the posted payload's size and the
     /// payload.
-    pub async fn invoke(
+    pub(crate) async fn invoke(
         &mut self,
         path: &str,
         body: &Value,
@@ -140,7 +140,7 @@ impl LambdaPeer {
     }
 
     /// The same, with a JWT authorizer's claims in the request context when given.
-    pub async fn invoke_as(
+    pub(crate) async fn invoke_as(
         &mut self,
         path: &str,
         body: &Value,
@@ -180,7 +180,7 @@ impl LambdaPeer {
             .expect("response")
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 }
@@ -195,7 +195,7 @@ impl Drop for LambdaPeer {
 
 /// The response body of a posted payload, decoded (base64, then gzip when the payload
 /// says `content-encoding: gzip`) and parsed.
-pub fn body_of(payload: &Value) -> Value {
+pub(crate) fn body_of(payload: &Value) -> Value {
     let raw = payload["body"].as_str().expect("a body");
     let base64 = payload["isBase64Encoded"].as_bool().unwrap_or(false);
     let bytes = match lambda_http::Body::from_maybe_encoded(base64, raw) {

@@ -17,7 +17,7 @@ const SHOP: &str = r#"
         "Item ID" int, qty int CHECK (qty > 0));
 "#;
 
-pub async fn shop_db(prefix: &str) -> TestDb {
+pub(crate) async fn shop_db(prefix: &str) -> TestDb {
     let db = harness::pg().await.create_db(prefix).await;
     db.exec(SHOP).await;
     db

@@ -504,7 +504,7 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
         }
         table_keys.push(tkey);
     }
-    model::signature::seal(&mut s);
+    signature::seal(&mut s);
     let json = serde_json::to_vec(&s).expect("serialize");
     NewSnapshot {
         workspace_id: None,

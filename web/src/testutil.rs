@@ -38,7 +38,7 @@ fn rel(from: &str, name: &str, fc: &str, to: &str, tc: &str) -> (String, Value) 
 
 /// A small shop: customers <- orders <- "Order Items" -> products, a view, and a table
 /// in a second schema referencing public.customers.
-pub fn shop() -> Snapshot {
+pub(crate) fn shop() -> Snapshot {
     let tables: serde_json::Map<String, Value> = [
         table("public", "customers", "table"),
         table("public", "orders", "table"),

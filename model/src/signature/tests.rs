@@ -471,11 +471,7 @@ fn light_signature_ignores_definitions_but_not_keys() {
 
 #[test]
 fn seal_to_json_equals_seal_then_serialize() {
-    for mut s in [
-        crate::testutil::sample(),
-        crate::testutil::synthetic(50, 7),
-        Snapshot::default(),
-    ] {
+    for mut s in [sample(), synthetic(50, 7), Snapshot::default()] {
         s.tables.values_mut().for_each(|t| t.row_estimate = Some(7));
         let mut expected = s.clone();
         seal(&mut expected);
@@ -519,18 +515,11 @@ fn v1_reference(s: &Snapshot) -> String {
 
 #[test]
 fn deep_v1_is_the_version_1_format() {
-    for s in [
-        crate::testutil::sample(),
-        crate::testutil::synthetic(40, 6),
-        Snapshot::default(),
-    ] {
+    for s in [sample(), synthetic(40, 6), Snapshot::default()] {
         assert_eq!(deep_signature_v1(&s), v1_reference(&s));
     }
     // Pinned: the version 1 signature of the sample, as the version 1 code computed it.
-    assert_eq!(
-        deep_signature_v1(&crate::testutil::sample()),
-        SAMPLE_DEEP_V1
-    );
+    assert_eq!(deep_signature_v1(&sample()), SAMPLE_DEEP_V1);
 }
 
 /// `deep_signature` of `testutil::sample()` computed by the deep-v1 code (commit aed08f7).
@@ -538,10 +527,10 @@ const SAMPLE_DEEP_V1: &str = "4b908508d6aeabf5fd599abdf465384cb39a9ab5b348c75c29
 
 #[test]
 fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
-    let base = crate::testutil::sample();
+    let base = sample();
     let v1 = deep_signature_v1(&base);
     let v2 = deep_signature(&base);
-    let every = crate::testutil::sample_every_kind();
+    let every = sample_every_kind();
     assert_eq!(deep_signature_v1(&every), v1, "v1 sees only v1 attributes");
     assert_ne!(deep_signature(&every), v2);
     type Edit = Box<dyn Fn(&mut Snapshot)>;
@@ -551,7 +540,7 @@ fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
             Box::new(|s| {
                 s.triggers
                     .values_mut()
-                    .for_each(|t| t.enabled = crate::EnabledState::Disabled)
+                    .for_each(|t| t.enabled = EnabledState::Disabled)
             }),
         ),
         (
@@ -575,7 +564,7 @@ fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
             Box::new(|s| {
                 s.functions
                     .values_mut()
-                    .for_each(|f| f.volatility = crate::Volatility::Stable)
+                    .for_each(|f| f.volatility = Volatility::Stable)
             }),
         ),
         (
@@ -619,7 +608,7 @@ fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
             Box::new(|s| {
                 s.columns
                     .values_mut()
-                    .for_each(|c| c.grants = vec![crate::testutil::grant("r", "SELECT")])
+                    .for_each(|c| c.grants = vec![grant("r", "SELECT")])
             }),
         ),
         (
@@ -659,11 +648,11 @@ fn deep_v1_ignores_every_v2_attribute_and_v2_sees_each() {
 
 #[test]
 fn compare_deep_is_like_with_like() {
-    let mut old = crate::testutil::sample();
+    let mut old = sample();
     seal(&mut old);
     // A snapshot stored by version 1 carries the v1 signature.
     let stored_v1 = deep_signature_v1(&old);
-    let mut now = crate::testutil::sample_every_kind();
+    let mut now = sample_every_kind();
     seal(&mut now);
     assert_eq!(now.meta.deep_signature_version, DEEP_VERSION);
     assert_eq!(
@@ -691,7 +680,7 @@ fn compare_deep_is_like_with_like() {
 
 #[test]
 fn seal_to_json_equals_seal_then_serialize_with_every_kind() {
-    let mut s = crate::testutil::sample_every_kind();
+    let mut s = sample_every_kind();
     let mut expected = s.clone();
     seal(&mut expected);
     let json = seal_to_json(&mut s);
@@ -706,7 +695,7 @@ fn seal_to_json_equals_seal_then_serialize_with_every_kind() {
 
 #[test]
 fn a_stored_v1_snapshot_reads_as_version_one() {
-    let mut s = crate::testutil::sample();
+    let mut s = sample();
     seal(&mut s);
     let mut v = serde_json::to_value(&s).unwrap();
     v["meta"]

@@ -157,14 +157,14 @@ fn the_side_list_marks_and_selects_and_escapes() {
 fn change_lines_become_clickable_items() {
     let lines = vec![
         ChangeLine {
-            mark: crate::state::Mark::Added,
+            mark: Mark::Added,
             kind: "column",
             key: "public.orders.<note>".into(),
             table: Some("public.orders".into()),
             detail: String::new(),
         },
         ChangeLine {
-            mark: crate::state::Mark::Changed,
+            mark: Mark::Changed,
             kind: "enum",
             key: "public.mood".into(),
             table: None,

@@ -245,7 +245,7 @@ fn partitions_fold_into_their_parent() {
     for p in ["public.products", "public.order_totals"] {
         s.tables.get_mut(p).unwrap().partition_of = Some("public.orders".into());
     }
-    s.tables.get_mut("public.orders").unwrap().kind = model::TableKind::Partitioned;
+    s.tables.get_mut("public.orders").unwrap().kind = TableKind::Partitioned;
     let folded = Scene::build_reduced(
         &s,
         &Marks::default(),

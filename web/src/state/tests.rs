@@ -4,7 +4,7 @@ use model::api::SnapshotResponse;
 use model::diff::diff;
 
 /// A request body as it goes on the wire.
-fn wire<T: serde::Serialize>(body: Result<T, String>) -> serde_json::Value {
+fn wire<T: serde::Serialize>(body: Result<T, String>) -> Value {
     serde_json::to_value(body.unwrap()).unwrap()
 }
 
@@ -138,7 +138,7 @@ fn responses_parse_as_the_api_sends_them() {
 
 /// The shop after: orders.total changed type, orders.note added, customers.email
 /// dropped, products dropped (with its FK), a new table added.
-fn changed_shop() -> model::Snapshot {
+fn changed_shop() -> Snapshot {
     let mut s = shop();
     s.columns.get_mut("public.orders.total").unwrap().data_type = "numeric(14,2)".into();
     let mut note = s.columns["public.orders.total"].clone();
@@ -300,7 +300,7 @@ fn the_table_count_line_reads_naturally() {
     assert_eq!(table_count_line(12, " zzz ", 0), "No table matches “zzz”");
 }
 
-fn response(json: serde_json::Value) -> SnapshotResponse {
+fn response(json: Value) -> SnapshotResponse {
     serde_json::from_value(json).unwrap()
 }
 

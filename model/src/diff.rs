@@ -71,6 +71,33 @@ pub struct SnapshotDiff {
     /// Counts per kind, and their total.
     #[serde(default)]
     pub summary: DiffSummary,
+    /// Set when the two snapshots were read from different PostgreSQL majors: their
+    /// `server_version_num`s. Changes that the upgrade itself explains carry
+    /// [`Change::upgrade`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_upgrade: Option<ServerUpgrade>,
+}
+
+/// The servers two snapshots were read from, when their majors differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerUpgrade {
+    /// `server_version_num` of the `before` snapshot's server, e.g. 130023.
+    pub from_version_num: i32,
+    /// `server_version_num` of the `after` snapshot's server, e.g. 170010.
+    pub to_version_num: i32,
+}
+
+/// Why a change arrived with a server upgrade rather than from someone altering the
+/// schema (see [`crate::upgrade`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeMark {
+    /// The first major that reports it, e.g. 14.
+    pub since: u32,
+    /// True when the meaning changed (e.g. a type), false when only the printing did.
+    pub changes_meaning: bool,
+    pub why: String,
 }
 
 /// The differences for one kind of object. All lists are sorted by key (byte order).
@@ -101,6 +128,10 @@ pub struct Change {
     pub renamed_from: Option<String>,
     /// The attributes that differ, sorted by name.
     pub attributes: Vec<AttrChange>,
+    /// Set when the snapshots come from different majors and every differing attribute
+    /// is what the newer server reports by itself: the change arrived with the upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeMark>,
 }
 
 /// One attribute's before and after value (`null` when absent on that side).
@@ -303,6 +334,7 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> SnapshotDiff {
         collations: diff_map(&before.collations, &after.collations, PartialEq::eq, &[]),
         schemas: diff_map(&before.schemas, &after.schemas, PartialEq::eq, &[]),
         summary: DiffSummary::default(),
+        server_upgrade: None,
     };
     match_renames(
         &mut d.relationships,
@@ -325,8 +357,58 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> SnapshotDiff {
     match_renames(&mut d.policies, &before.policies, &after.policies, |p| {
         identity_without_name(p, None)
     });
+    mark_upgrade(&mut d, before, after);
     d.summary = d.compute_summary();
     d
+}
+
+/// Marks the changes a major upgrade between the two snapshots explains by itself.
+fn mark_upgrade(d: &mut SnapshotDiff, before: &Snapshot, after: &Snapshot) {
+    let (from, to) = (
+        crate::upgrade::major(before.meta.server_version_num),
+        crate::upgrade::major(after.meta.server_version_num),
+    );
+    if from == to || from == 0 || to == 0 {
+        return;
+    }
+    d.server_upgrade = Some(ServerUpgrade {
+        from_version_num: before.meta.server_version_num,
+        to_version_num: after.meta.server_version_num,
+    });
+    for (kind, k) in [
+        ("tables", &mut d.tables),
+        ("columns", &mut d.columns),
+        ("relationships", &mut d.relationships),
+        ("indexes", &mut d.indexes),
+        ("constraints", &mut d.constraints),
+        ("enums", &mut d.enums),
+        ("triggers", &mut d.triggers),
+        ("policies", &mut d.policies),
+        ("rules", &mut d.rules),
+        ("statistics", &mut d.statistics),
+        ("functions", &mut d.functions),
+        ("sequences", &mut d.sequences),
+        ("types", &mut d.types),
+        ("extensions", &mut d.extensions),
+        ("collations", &mut d.collations),
+        ("schemas", &mut d.schemas),
+    ] {
+        for c in &mut k.changed {
+            let effects: Option<Vec<_>> = c
+                .attributes
+                .iter()
+                .map(|a| crate::upgrade::explain(from, to, kind, &a.attribute, &a.before, &a.after))
+                .collect();
+            if let Some(first) = effects.as_ref().and_then(|e| e.first()) {
+                let meaning = effects.iter().flatten().any(|e| e.changes_meaning);
+                c.upgrade = Some(UpgradeMark {
+                    since: first.since,
+                    changes_meaning: meaning,
+                    why: first.why.to_string(),
+                });
+            }
+        }
+    }
 }
 
 /// Equality of two tables' definitions, ignoring their volatile fields.
@@ -373,6 +455,7 @@ fn diff_map<T: Serialize>(
                                 key: kb.clone(),
                                 renamed_from: None,
                                 attributes,
+                                upgrade: None,
                             });
                         }
                     }
@@ -472,6 +555,7 @@ fn match_renames<'a, T: Serialize, K: Ord>(
                     key,
                     renamed_from: Some(old_key.to_string()),
                     attributes,
+                    upgrade: None,
                 });
             }
             None => still_added.push(key),

@@ -12,8 +12,10 @@ pub mod api;
 pub mod diff;
 pub mod keys;
 pub mod merge;
+pub mod normalize;
 pub mod signature;
 mod types;
+pub mod upgrade;
 
 #[cfg(test)]
 mod testutil;

@@ -89,6 +89,8 @@ pub(crate) fn column(table: &str, name: &str, position: i32, data_type: &str) ->
         generated_kind: None,
         collation: None,
         comment: None,
+        not_null_not_valid: false,
+        not_null_no_inherit: false,
         is_primary_key: false,
         is_foreign_key: false,
         grants: Vec::new(),
@@ -146,6 +148,8 @@ pub(crate) fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> Ind
         predicate: None,
         has_expressions: false,
         comment: None,
+        valid: true,
+        ready: true,
     }
 }
 
@@ -225,6 +229,7 @@ pub(crate) fn sample() -> Snapshot {
             initially_deferred: false,
             validated: true,
             comment: None,
+            no_inherit: false,
         },
     );
     s.constraints.insert(
@@ -239,6 +244,7 @@ pub(crate) fn sample() -> Snapshot {
             initially_deferred: false,
             validated: true,
             comment: None,
+            no_inherit: false,
         },
     );
 

@@ -93,6 +93,12 @@ pub struct SnapshotMeta {
     pub column_count: usize,
     /// Number of entries in `relationships`.
     pub relationship_count: usize,
+    /// The version of the key-quoting and definition-printing rules the snapshot was
+    /// made under ([`crate::normalize::NORMAL_FORM`]); 0 (absent) for snapshots stored
+    /// before the rules existed, which [`crate::normalize::migrate`] brings up to date
+    /// before they are compared with a newer one.
+    #[serde(default)]
+    pub normal_form: u32,
     /// Set on a snapshot produced by a visible-tables refresh merged into an earlier one:
     /// the keys of the tables re-read, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,6 +281,14 @@ pub struct Column {
     /// `COMMENT ON COLUMN` text, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// PostgreSQL 18: the column's NOT NULL constraint was added `NOT VALID` and not yet
+    /// validated, so NULL rows may exist and `nullable` is still true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_null_not_valid: bool,
+    /// PostgreSQL 18: the column's NOT NULL constraint is `NO INHERIT` (inheritance
+    /// children do not get it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_null_no_inherit: bool,
     /// The column is part of the primary key.
     #[serde(default, skip_serializing_if = "is_false")]
     pub is_primary_key: bool,
@@ -373,6 +387,15 @@ pub struct Index {
     /// `COMMENT ON INDEX` text, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// `indisvalid`: false for an index a failed `CREATE INDEX CONCURRENTLY` left
+    /// behind, which queries do not use (and which enforces no uniqueness). Written only
+    /// when false.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub valid: bool,
+    /// `indisready`: false while writes do not yet maintain the index. Written only when
+    /// false.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ready: bool,
 }
 
 #[derive(
@@ -415,6 +438,9 @@ pub struct Constraint {
     /// `COMMENT ON CONSTRAINT` text, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// A check constraint that is `NO INHERIT` (inheritance children do not get it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_inherit: bool,
 }
 
 /// An enum type with its labels in order.
@@ -883,4 +909,12 @@ pub struct Schema {
     /// Default privileges that were revoked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_defaults: Vec<Grant>,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
 }

@@ -592,3 +592,52 @@ fn a_diff_of_every_kind_round_trips_through_json() {
     .unwrap();
     assert!(old.is_empty());
 }
+
+/// Across majors the diff names both servers and marks the changes the upgrade explains
+/// (14's EXTRACT), not the ones someone made.
+#[test]
+fn changes_an_upgrade_explains_are_marked() {
+    let mut before = sample();
+    let mut view = table("public", "years");
+    view.kind = TableKind::View;
+    view.view_definition = Some(" SELECT date_part('year'::text, now()) AS y;".into());
+    before.tables.insert("public.years".into(), view);
+    before.meta.server_version_num = 130023;
+    let mut after = before.clone();
+    after.meta.server_version_num = 140023;
+    after
+        .tables
+        .get_mut("public.years")
+        .unwrap()
+        .view_definition = Some(" SELECT EXTRACT(year FROM now()) AS y;".into());
+    after
+        .columns
+        .get_mut(&child_key("public.users", "email"))
+        .unwrap()
+        .nullable = true;
+    let d = diff(&before, &after);
+    assert_eq!(
+        d.server_upgrade,
+        Some(ServerUpgrade {
+            from_version_num: 130023,
+            to_version_num: 140023
+        })
+    );
+    let mark = d
+        .tables
+        .change("public.years")
+        .and_then(|c| c.upgrade.clone());
+    assert!(mark.is_some_and(|m| m.since == 14 && m.changes_meaning));
+    let email = d
+        .columns
+        .change(&child_key("public.users", "email"))
+        .unwrap();
+    assert!(email.upgrade.is_none(), "someone altered it");
+    // Same major: nothing is marked.
+    before.meta.server_version_num = 140023;
+    let same = diff(&before, &after);
+    assert!(same.server_upgrade.is_none());
+    assert!(same.tables.changed.iter().all(|c| c.upgrade.is_none()));
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["serverUpgrade"]["fromVersionNum"], json!(130023));
+}

@@ -1,0 +1,199 @@
+//! What a PostgreSQL major upgrade changes in a snapshot by itself.
+//!
+//! Owns the list of definition changes that arrive with a newer server although nobody
+//! altered the schema, each with why ([`UpgradeEffect`]). [`crate::normalize`] already
+//! removes what only prints differently and could be normalized; what is left here is
+//! either a real change of meaning (14's `EXTRACT` returns numeric) or a printing the
+//! text alone cannot bring back to one form. The diff marks a change these explain, so a
+//! user can tell "PostgreSQL 14 now reports this" from "someone altered the view". It
+//! must never do I/O, and never explain a change between two snapshots of the same major.
+
+use serde_json::Value;
+
+/// A change a major upgrade makes by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeEffect {
+    /// The first major that reports it.
+    pub since: u32,
+    /// A real change of meaning (true), or a printing that could not be normalized.
+    pub changes_meaning: bool,
+    /// Why, for a person.
+    pub why: &'static str,
+}
+
+/// 14: `EXTRACT(field FROM x)` calls `extract()`, returning numeric; 13 parsed it into
+/// `date_part()`, returning double precision.
+pub const EXTRACT_RETURNS_NUMERIC: UpgradeEffect = UpgradeEffect {
+    since: 14,
+    changes_meaning: true,
+    why: "from PostgreSQL 14, EXTRACT(field FROM x) calls extract() and returns numeric; 13 parsed it into date_part(), which returns double precision (a view's column type changes with it)",
+};
+
+/// 14: `SUBSTRING(x FROM a FOR b)`, `NORMALIZE(x, NFKC)`... print in SQL-standard syntax.
+pub const SQL_STANDARD_SYNTAX: UpgradeEffect = UpgradeEffect {
+    since: 14,
+    changes_meaning: false,
+    why: "PostgreSQL 14 prints SUBSTRING(x FROM a FOR b), NORMALIZE(x, NFKC), POSITION, OVERLAY, TRIM in SQL-standard syntax where 13 printed the function call with its implicit casts: same function, not normalized (that needs the argument types)",
+};
+
+/// 15: a sub-select's output column no longer prints its default alias.
+pub const SUBSELECT_DEFAULT_ALIAS: UpgradeEffect = UpgradeEffect {
+    since: 15,
+    changes_meaning: false,
+    why: "from PostgreSQL 15 a sub-select's output column prints without its default alias (SELECT true, not SELECT true AS bool): same query, not normalized",
+};
+
+/// Every effect, oldest first.
+pub const EFFECTS: [UpgradeEffect; 3] = [
+    EXTRACT_RETURNS_NUMERIC,
+    SQL_STANDARD_SYNTAX,
+    SUBSELECT_DEFAULT_ALIAS,
+];
+
+/// The major of a `server_version_num` (130023 -> 13, 90624 -> 9).
+pub fn major(server_version_num: i32) -> u32 {
+    u32::try_from(server_version_num / 10_000).unwrap_or(0)
+}
+
+/// The effect that explains one changed attribute of an object of `kind` (`tables`,
+/// `columns`...) between a snapshot from major `from` and one from major `to`, if any.
+/// Only an upgrade (`from < to`, crossing the effect's major) is explained; a downgrade
+/// the other way round.
+pub fn explain(
+    from: u32,
+    to: u32,
+    kind: &str,
+    attribute: &str,
+    before: &Value,
+    after: &Value,
+) -> Option<UpgradeEffect> {
+    if from == to || from == 0 || to == 0 {
+        return None;
+    }
+    // A downgrade is the same effect seen from the other side.
+    let (lo, hi, old, new) = if from < to {
+        (from, to, before, after)
+    } else {
+        (to, from, after, before)
+    };
+    let crosses = |e: &UpgradeEffect| lo < e.since && e.since <= hi;
+    let (old, new) = (old.as_str().unwrap_or(""), new.as_str().unwrap_or(""));
+    if crosses(&EXTRACT_RETURNS_NUMERIC) {
+        if old.contains("date_part(") && new.contains("EXTRACT(") {
+            return Some(EXTRACT_RETURNS_NUMERIC);
+        }
+        if kind == "columns"
+            && attribute == "dataType"
+            && old == "double precision"
+            && new == "numeric"
+        {
+            return Some(EXTRACT_RETURNS_NUMERIC);
+        }
+    }
+    if crosses(&SQL_STANDARD_SYNTAX) {
+        let calls = [
+            "\"substring\"(",
+            "\"normalize\"(",
+            "\"position\"(",
+            "\"overlay\"(",
+            "btrim(",
+            "ltrim(",
+            "rtrim(",
+        ];
+        let syntax = ["SUBSTRING(", "NORMALIZE(", "POSITION(", "OVERLAY(", "TRIM("];
+        if calls.iter().any(|c| old.contains(c)) && syntax.iter().any(|s| new.contains(s)) {
+            return Some(SQL_STANDARD_SYNTAX);
+        }
+    }
+    if crosses(&SUBSELECT_DEFAULT_ALIAS) && old.contains(" AS ") && old.len() > new.len() {
+        // Only the dropped ` AS name` of sub-select outputs differs.
+        if strip_subselect_aliases(old) == new {
+            return Some(SUBSELECT_DEFAULT_ALIAS);
+        }
+    }
+    None
+}
+
+/// `( SELECT expr AS name` -> `( SELECT expr` for every sub-select's single output.
+fn strip_subselect_aliases(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("( SELECT ") {
+        let (head, tail) = rest.split_at(at + "( SELECT ".len());
+        out.push_str(head);
+        // The output expression runs to the next line break (ruleutils' layout).
+        let line_end = tail.find('\n').unwrap_or(tail.len());
+        let line = &tail[..line_end];
+        match line.rfind(" AS ") {
+            Some(p) if !line[p + 4..].contains(' ') => out.push_str(&line[..p]),
+            _ => out.push_str(line),
+        }
+        rest = &tail[line_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn explains_what_an_upgrade_changes_and_nothing_else() {
+        let b = json!("SELECT (date_part('year'::text, now()))::text AS y;");
+        let a = json!("SELECT (EXTRACT(year FROM now()))::text AS y;");
+        assert_eq!(
+            explain(13, 14, "tables", "viewDefinition", &b, &a),
+            Some(EXTRACT_RETURNS_NUMERIC)
+        );
+        assert_eq!(
+            explain(
+                13,
+                17,
+                "columns",
+                "dataType",
+                &json!("double precision"),
+                &json!("numeric")
+            ),
+            Some(EXTRACT_RETURNS_NUMERIC)
+        );
+        // Downgrade: the same effect.
+        assert_eq!(
+            explain(14, 13, "tables", "viewDefinition", &a, &b),
+            Some(EXTRACT_RETURNS_NUMERIC)
+        );
+        // Same major, or not crossing 14: someone altered it.
+        assert_eq!(explain(14, 14, "tables", "viewDefinition", &b, &a), None);
+        assert_eq!(explain(15, 16, "tables", "viewDefinition", &b, &a), None);
+        assert_eq!(
+            explain(
+                13,
+                14,
+                "columns",
+                "dataType",
+                &json!("integer"),
+                &json!("bigint")
+            ),
+            None
+        );
+        let old = json!(" SELECT x.id,\n    COALESCE(( SELECT true AS bool\n           FROM t\n          LIMIT 1), false) AS b\n   FROM x;");
+        let new = json!(" SELECT x.id,\n    COALESCE(( SELECT true\n           FROM t\n          LIMIT 1), false) AS b\n   FROM x;");
+        assert_eq!(
+            explain(14, 15, "tables", "viewDefinition", &old, &new),
+            Some(SUBSELECT_DEFAULT_ALIAS)
+        );
+        assert_eq!(
+            explain(
+                13,
+                14,
+                "indexes",
+                "definition",
+                &json!("lower(\"normalize\"((n)::text, 'nfkc'::text))"),
+                &json!("lower(NORMALIZE(n, NFKC))")
+            ),
+            Some(SQL_STANDARD_SYNTAX)
+        );
+        assert_eq!(major(170010), 17);
+    }
+}

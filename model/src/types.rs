@@ -358,7 +358,7 @@ pub struct Relationship {
 }
 
 /// An index on a table or materialized view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     /// Key of the indexed table (`schema.table`).
@@ -396,6 +396,27 @@ pub struct Index {
     /// false.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub ready: bool,
+}
+
+/// An index that is valid and ready (what a plain `CREATE INDEX` leaves), otherwise empty.
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            table: String::new(),
+            name: String::new(),
+            definition: String::new(),
+            unique: false,
+            primary: false,
+            method: String::new(),
+            columns: Vec::new(),
+            include: Vec::new(),
+            predicate: None,
+            has_expressions: false,
+            comment: None,
+            valid: true,
+            ready: true,
+        }
+    }
 }
 
 #[derive(

@@ -1,13 +1,16 @@
 //! Turning catalog rows into a snapshot.
 //!
-//! Owns building the keyed maps from a [`RawCatalog`]: keys from the server-quoted parts,
-//! column positions, attribute numbers resolved to column names, partitions nested under
-//! their parents, primary-key and foreign-key flags on columns, `oneToOne`, then
-//! [`model::signature::seal`]. It must never do I/O, never quote an identifier itself
-//! (the server did), and never let an OID reach a key.
+//! Owns building the keyed maps from a [`RawCatalog`]: keys from the parts (already
+//! quoted by the one rule of [`model::keys`]), column positions, attribute numbers
+//! resolved to column names, partitions nested under their parents, primary-key and
+//! foreign-key flags on columns, `oneToOne`, every server-printed definition in one
+//! printing ([`model::normalize`]), a partition's columns carrying the identity of its
+//! parent's (as 17 reports them; 13 to 16 report it on the parent only), then
+//! [`model::signature::seal`]. It must never do I/O and never let an OID reach a key.
 
 use super::raw::{RawCatalog, RawColumn, RawForeignKey, RawIndex};
 use model::keys::{child_key, table_key};
+use model::normalize;
 use model::{
     Column, Constraint, ConstraintKind, EnumType, FkAction, Generated, Identity, Index, PrimaryKey,
     Relationship, Snapshot, SnapshotMeta, Table, TableKind,
@@ -74,10 +77,12 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                     row_estimate: rel.row_estimate.map(|t| t.round() as i64),
                     primary_key: None,
                     partition_of: rel.partition_of,
-                    partition_bound: rel.partition_bound,
-                    partition_key: rel.partition_key,
+                    partition_bound: rel.partition_bound.map(normal),
+                    partition_key: rel.partition_key.map(normal),
                     partitions,
-                    view_definition: rel.view_definition,
+                    view_definition: rel
+                        .view_definition
+                        .map(|v| normalize::view_definition(&v).into_owned()),
                     refreshed_at: None,
                     ..Table::default()
                 },
@@ -170,15 +175,17 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
             Index {
                 table: tkey,
                 name: ix.name,
-                definition: ix.definition,
+                definition: normal(ix.definition),
                 unique: ix.unique,
                 primary: ix.primary,
                 method: ix.method,
                 columns: key_cols,
                 include,
-                predicate: ix.predicate,
+                predicate: ix.predicate.map(normal),
                 has_expressions: ix.has_expressions,
                 comment: None,
+                valid: ix.valid,
+                ready: ix.ready,
             },
         ));
     }
@@ -220,11 +227,12 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                 name: con.name,
                 kind,
                 columns: con_cols,
-                definition: con.definition,
+                definition: normal(con.definition),
                 deferrable: con.deferrable,
                 initially_deferred: con.initially_deferred,
                 validated: con.validated,
                 comment: None,
+                no_inherit: con.no_inherit,
             },
         ));
     }
@@ -274,7 +282,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
                 match_type: match_type(fk.match_type).to_owned(),
                 validated: fk.validated,
                 one_to_one,
-                definition: fk.definition,
+                definition: normal(fk.definition),
                 comment: None,
             },
         ));
@@ -316,6 +324,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
             schemas: meta_schemas,
             server_version,
             server_version_num,
+            normal_form: normalize::NORMAL_FORM,
             ..SnapshotMeta::default()
         },
         tables: tables.into_iter().flatten().collect(),
@@ -340,6 +349,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
             column_name: &column_name_of,
         },
     );
+    normalize::inherit_partition_identity(&mut snapshot);
     snapshot
 }
 
@@ -353,22 +363,32 @@ fn column(c: RawColumn, table: String, position: i32) -> Column {
         table,
         name: c.name,
         position,
-        data_type: c.data_type,
+        data_type: normal(c.data_type),
         nullable: c.nullable,
-        default,
+        default: default.map(normal),
         identity: match c.identity {
             b'a' => Some(Identity::Always),
             b'd' => Some(Identity::ByDefault),
             _ => None,
         },
-        generated,
+        generated: generated.map(normal),
         generated_kind,
         collation: c.collation,
         comment: c.comment,
+        not_null_not_valid: c.not_null_not_valid,
+        not_null_no_inherit: c.not_null_no_inherit,
         is_primary_key: false,
         is_foreign_key: false,
         grants: Vec::new(),
         identity_sequence: None,
+    }
+}
+
+/// A server-printed definition in one printing ([`normalize::definition`]).
+fn normal(text: String) -> String {
+    match normalize::definition(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(n) => n,
     }
 }
 

@@ -8,7 +8,8 @@
 --   relid, name (quote_ident), contype ("char"), attnums (conkey in order, NULL or
 --   empty when none, 0 for an expression element of an exclusion constraint; the caller
 --   resolves names from columns.sql), definition (pg_get_constraintdef), deferrable,
---   initially_deferred, validated.
+--   initially_deferred, validated, no_inherit (connoinherit: a check that does not
+--   apply to inheritance children).
 SELECT con.conrelid AS relid,
        quote_ident(con.conname) AS name,
        con.contype AS contype,
@@ -16,7 +17,8 @@ SELECT con.conrelid AS relid,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
        con.condeferrable AS deferrable,
        con.condeferred AS initially_deferred,
-       con.convalidated AS validated
+       con.convalidated AS validated,
+       con.contype = 'c' AND con.connoinherit AS no_inherit
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid
 WHERE con.contype IN ('p', 'u', 'c', 'x')

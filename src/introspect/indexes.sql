@@ -4,7 +4,9 @@
 --
 -- Returns one row per index of those relations, read by column name (the aliases below
 -- are the contract with raw.rs):
---   relid, name (quote_ident), definition (pg_get_indexdef), unique, primary, valid,
+--   relid, name (quote_ident), definition (pg_get_indexdef), unique, primary, valid (false for one a failed CREATE INDEX CONCURRENTLY
+--   left behind: the planner does not use it), ready (indisready: false while writes do
+--   not maintain it yet),
 --   method (access method name), nkeyatts, attnums (indkey: key columns then INCLUDE
 --   columns; 0 for an expression element; the caller resolves names from columns.sql),
 --   predicate (pg_get_expr(indpred)), has_expressions.
@@ -14,6 +16,7 @@ SELECT i.indrelid AS relid,
        i.indisunique AS "unique",
        i.indisprimary AS "primary",
        i.indisvalid AS valid,
+       i.indisready AS ready,
        am.amname::text AS method,
        i.indnkeyatts AS nkeyatts,
        i.indkey::int2[] AS attnums,

@@ -58,6 +58,14 @@ fn get<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> DecodeResult<T> {
     row.try_get(name)
 }
 
+/// An identifier the query quoted with the server's `quote_ident`, re-quoted by the
+/// version-independent rule of [`model::keys`] (so a key does not change with the
+/// server's keyword list).
+fn ident(row: &Row, name: &str) -> DecodeResult<String> {
+    let server: &str = get(row, name)?;
+    Ok(model::keys::requote_key(server).into_owned())
+}
+
 /// A `"char"` catalog code as a byte (0 for NULL).
 fn code(row: &Row, name: &str) -> DecodeResult<u8> {
     Ok(get::<Option<i8>>(row, name)?.map_or(0, |c| c as u8))
@@ -94,7 +102,7 @@ pub struct RawTrigger {
 pub(super) fn decode_trigger(row: &Row) -> DecodeResult<RawTrigger> {
     Ok(RawTrigger {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         tgtype: get(row, "tgtype")?,
         enabled: code(row, "enabled")?,
         update_attnums: get::<Option<Vec<i16>>>(row, "update_attnums")?.unwrap_or_default(),
@@ -123,7 +131,7 @@ pub struct RawPolicy {
 pub(super) fn decode_policy(row: &Row) -> DecodeResult<RawPolicy> {
     Ok(RawPolicy {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         command: code(row, "command")?,
         permissive: get(row, "permissive")?,
         roles: get(row, "roles")?,
@@ -145,7 +153,7 @@ pub struct RawRule {
 pub(super) fn decode_rule(row: &Row) -> DecodeResult<RawRule> {
     Ok(RawRule {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         event: code(row, "event")?,
         instead: get(row, "instead")?,
         enabled: code(row, "enabled")?,
@@ -167,8 +175,8 @@ pub struct RawStatistics {
 pub(super) fn decode_statistics(row: &Row) -> DecodeResult<RawStatistics> {
     Ok(RawStatistics {
         relid: get(row, "relid")?,
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         kinds: get(row, "kinds")?,
         target: get(row, "target")?,
         definition: get(row, "definition")?,
@@ -236,7 +244,7 @@ pub struct RawObjectComment {
 pub(super) fn decode_object_comment(row: &Row) -> DecodeResult<RawObjectComment> {
     Ok(RawObjectComment {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         kind: get(row, "kind")?,
         comment: get(row, "comment")?,
     })
@@ -266,8 +274,8 @@ pub struct RawFunction {
 
 pub(super) fn decode_function(row: &Row) -> DecodeResult<RawFunction> {
     Ok(RawFunction {
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         identity_arguments: get(row, "identity_arguments")?,
         kind: code(row, "kind")?,
         language: get(row, "language")?,
@@ -310,8 +318,8 @@ pub struct RawSequence {
 
 pub(super) fn decode_sequence(row: &Row) -> DecodeResult<RawSequence> {
     Ok(RawSequence {
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         data_type: get(row, "data_type")?,
         start: get(row, "start")?,
         increment: get(row, "increment")?,
@@ -351,8 +359,8 @@ pub struct RawType {
 
 pub(super) fn decode_type(row: &Row) -> DecodeResult<RawType> {
     Ok(RawType {
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         typtype: code(row, "typtype")?,
         base_type: get(row, "base_type")?,
         default: get(row, "default")?,
@@ -378,9 +386,9 @@ pub struct RawExtension {
 
 pub(super) fn decode_extension(row: &Row) -> DecodeResult<RawExtension> {
     Ok(RawExtension {
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         version: get(row, "version")?,
-        schema: get(row, "schema")?,
+        schema: ident(row, "schema")?,
     })
 }
 
@@ -399,8 +407,8 @@ pub struct RawCollation {
 
 pub(super) fn decode_collation(row: &Row) -> DecodeResult<RawCollation> {
     Ok(RawCollation {
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         provider: code(row, "provider")?,
         collate: get(row, "collate")?,
         ctype: get(row, "ctype")?,
@@ -422,7 +430,7 @@ pub struct RawSchema {
 
 pub(super) fn decode_schema(row: &Row) -> DecodeResult<RawSchema> {
     Ok(RawSchema {
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         owner: get(row, "owner")?,
         comment: get(row, "comment")?,
         grants: grants(row, "grants")?,

@@ -9,8 +9,8 @@
 //! requests that are in flight together; each query is sent with its parameter types, so
 //! it costs no separate prepare round trip):
 //!
-//! 1. `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = '';
-//!    SET LOCAL statement_timeout = N`, then `probe.sql` (server version, unknown
+//! 1. `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, the pinned settings
+//!    ([`PINNED_SETTINGS`]) and `SET LOCAL statement_timeout = N`, then `probe.sql` (server version, unknown
 //!    schemas, and the relation and column counts the read budget is checked against),
 //!    `tables.sql` (the relations of the schemas, filtered by name on `pg_namespace`,
 //!    with their OIDs, at most one row past the relation budget) and `enums.sql`.
@@ -127,8 +127,10 @@ impl CatalogQueries {
 /// The number of catalog queries one read runs (besides BEGIN/SET and COMMIT).
 pub const QUERY_COUNT: usize = 7 + super::objects::OBJECT_QUERY_COUNT;
 
-/// Everything one catalog read returned. Text fields are already quoted with
-/// `quote_ident` where they are identifiers; `"char"` catalog codes are kept as bytes.
+/// Everything one catalog read returned. Identifiers are quoted by the one rule of
+/// [`model::keys`] (the queries quote with the server's `quote_ident`; the decoders
+/// re-quote); definitions are as the server printed them; `"char"` catalog codes are
+/// kept as bytes.
 #[derive(Debug, Clone, Default)]
 pub struct RawCatalog {
     /// `server_version`, e.g. `15.18 (Debian 15.18-1.pgdg120+1)`.
@@ -189,6 +191,11 @@ pub struct RawColumn {
     pub generated: u8,
     pub collation: Option<String>,
     pub comment: Option<String>,
+    /// PostgreSQL 18: the column's NOT NULL constraint is NOT VALID (`nullable` is then
+    /// true).
+    pub not_null_not_valid: bool,
+    /// PostgreSQL 18: the column's NOT NULL constraint is NO INHERIT.
+    pub not_null_no_inherit: bool,
 }
 
 /// A row of `indexes.sql`.
@@ -200,6 +207,7 @@ pub struct RawIndex {
     pub unique: bool,
     pub primary: bool,
     pub valid: bool,
+    pub ready: bool,
     pub method: String,
     /// The first `nkeyatts` of `attnums` are key columns, the rest INCLUDE columns.
     pub nkeyatts: i16,
@@ -222,6 +230,7 @@ pub struct RawConstraint {
     pub deferrable: bool,
     pub initially_deferred: bool,
     pub validated: bool,
+    pub no_inherit: bool,
 }
 
 /// A row of `foreign_keys.sql`.
@@ -256,6 +265,32 @@ pub struct RawEnum {
     pub schema: String,
     pub name: String,
     pub labels: Vec<String>,
+}
+
+/// Every setting that changes how the catalog prints, pinned for the read's own
+/// transaction (`SET LOCAL`), whatever the database, role or server defaults are:
+/// timestamps, dates and intervals in defaults, partition bounds, index predicates and
+/// view definitions (`TimeZone`, `DateStyle`, `IntervalStyle`), floating-point constants
+/// (`extra_float_digits`), `bytea` and `money` constants (`bytea_output`, `lc_monetary`),
+/// string literals with backslashes (`standard_conforming_strings`), and identifier
+/// quoting (`quote_all_identifiers`); names in expressions are schema-qualified under
+/// the empty `search_path`.
+pub const PINNED_SETTINGS: &str = "SET LOCAL search_path = ''; SET LOCAL TimeZone = 'UTC'; \
+    SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres'; \
+    SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; \
+    SET LOCAL lc_monetary = 'C'; SET LOCAL standard_conforming_strings = on; \
+    SET LOCAL quote_all_identifiers = off;";
+
+/// The schema and table names (unquoted) of a table key, `None` when it is not two parts.
+fn split_table_key(key: &str) -> Option<(String, String)> {
+    let parts = model::keys::split_key(key)?;
+    let [schema, table] = parts.as_slice() else {
+        return None;
+    };
+    Some((
+        model::keys::unquote_part(schema)?.into_owned(),
+        model::keys::unquote_part(table)?.into_owned(),
+    ))
 }
 
 /// Runs the catalog queries for `schemas` (unquoted names) in one read-only REPEATABLE
@@ -321,7 +356,7 @@ async fn read_queries(
 ) -> Result<RawCatalog, IntrospectError> {
     let err = |e: tokio_postgres::Error| map_error(e, opts);
     let begin = format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; \
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {PINNED_SETTINGS} \
          SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
         millis(opts.statement_timeout),
         millis(opts.lock_timeout).max(1)
@@ -332,20 +367,32 @@ async fn read_queries(
     // tables.sql fetches at most one row past the relation budget.
     let row_limit: Option<i64> = max_relations.checked_add(1);
     let schemas_param: &(dyn ToSql + Sync) = &schemas;
-    let tables_param: &(dyn ToSql + Sync) = &tables;
+    // A visible-tables read matches relations by name: the keys, split into their
+    // schema and table names, as two parallel arrays (NULL for a full read).
+    let (table_schemas, table_names): (Option<Vec<String>>, Option<Vec<String>>) = match tables {
+        None => (None, None),
+        Some(keys) => {
+            let (s, t) = keys.iter().filter_map(|k| split_table_key(k)).unzip();
+            (Some(s), Some(t))
+        }
+    };
+    let table_schemas_param: &(dyn ToSql + Sync) = &table_schemas;
+    let table_names_param: &(dyn ToSql + Sync) = &table_names;
     let limit_param: &(dyn ToSql + Sync) = &row_limit;
     let max_relations_param: &(dyn ToSql + Sync) = &max_relations;
     let max_columns_param: &(dyn ToSql + Sync) = &max_columns;
     let by_schemas = [(schemas_param, Type::TEXT_ARRAY)];
     let by_schemas_tables_budget = [
         (schemas_param, Type::TEXT_ARRAY),
-        (tables_param, Type::TEXT_ARRAY),
+        (table_schemas_param, Type::TEXT_ARRAY),
+        (table_names_param, Type::TEXT_ARRAY),
         (max_relations_param, Type::INT8),
         (max_columns_param, Type::INT8),
     ];
     let by_schemas_tables_limit = [
         (schemas_param, Type::TEXT_ARRAY),
-        (tables_param, Type::TEXT_ARRAY),
+        (table_schemas_param, Type::TEXT_ARRAY),
+        (table_names_param, Type::TEXT_ARRAY),
         (limit_param, Type::INT8),
     ];
 
@@ -448,8 +495,12 @@ async fn read_queries(
                 .map(|r| model::keys::table_key(&r.schema, &r.name))
                 .collect();
             let mut seen = HashSet::new();
+            // A key in another quoting (a server's own, stored before the key rule)
+            // names the same table.
             keys.iter()
-                .filter(|k| !found.contains(k.as_str()) && seen.insert(k.as_str()))
+                .filter(|k| {
+                    !found.contains(model::keys::requote_key(k).as_ref()) && seen.insert(k.as_str())
+                })
                 .cloned()
                 .collect()
         }
@@ -659,6 +710,29 @@ fn get<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T, tokio_postgres
     row.try_get(name)
 }
 
+/// An identifier or key the query quoted with the server's `quote_ident`, re-quoted by
+/// the version-independent rule of [`model::keys`].
+fn ident(row: &Row, name: &str) -> Result<String, tokio_postgres::Error> {
+    let server: &str = get(row, name)?;
+    Ok(model::keys::requote_key(server).into_owned())
+}
+
+/// [`ident`] for a nullable column.
+fn opt_ident(row: &Row, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
+    let server: Option<&str> = get(row, name)?;
+    Ok(server.map(|s| model::keys::requote_key(s).into_owned()))
+}
+
+/// [`ident`] for a nullable array of identifiers or keys.
+fn idents(row: &Row, name: &str) -> Result<Option<Vec<String>>, tokio_postgres::Error> {
+    let server: Option<Vec<&str>> = get(row, name)?;
+    Ok(server.map(|v| {
+        v.into_iter()
+            .map(|s| model::keys::requote_key(s).into_owned())
+            .collect()
+    }))
+}
+
 /// A `"char"` catalog code as a byte (0 for none).
 fn code(row: &Row, name: &str) -> Result<u8, tokio_postgres::Error> {
     Ok(get::<i8>(row, name)? as u8)
@@ -686,16 +760,16 @@ fn decode_probe(row: &Row) -> Result<Probe, tokio_postgres::Error> {
 fn decode_relation(row: &Row) -> Result<RawRelation, tokio_postgres::Error> {
     Ok(RawRelation {
         oid: get(row, "oid")?,
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         visible: get(row, "visible")?,
         relkind: code(row, "relkind")?,
         comment: get(row, "comment")?,
         row_estimate: get(row, "row_estimate")?,
-        partition_of: get(row, "partition_of")?,
+        partition_of: opt_ident(row, "partition_of")?,
         partition_bound: get(row, "partition_bound")?,
         partition_key: get(row, "partition_key")?,
-        partitions: get(row, "partitions")?,
+        partitions: idents(row, "partitions")?,
         view_definition: get(row, "view_definition")?,
     })
 }
@@ -704,25 +778,28 @@ fn decode_column(row: &Row) -> Result<RawColumn, tokio_postgres::Error> {
     Ok(RawColumn {
         relid: get(row, "relid")?,
         attnum: get(row, "attnum")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         data_type: get(row, "data_type")?,
         nullable: get(row, "nullable")?,
         expr: get(row, "expr")?,
         identity: code(row, "identity")?,
         generated: code(row, "generated")?,
-        collation: get(row, "collation")?,
+        collation: opt_ident(row, "collation")?,
         comment: get(row, "comment")?,
+        not_null_not_valid: get(row, "not_null_not_valid")?,
+        not_null_no_inherit: get(row, "not_null_no_inherit")?,
     })
 }
 
 fn decode_index(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
     Ok(RawIndex {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         definition: get(row, "definition")?,
         unique: get(row, "unique")?,
         primary: get(row, "primary")?,
         valid: get(row, "valid")?,
+        ready: get(row, "ready")?,
         method: get(row, "method")?,
         nkeyatts: get(row, "nkeyatts")?,
         attnums: get(row, "attnums")?,
@@ -734,13 +811,14 @@ fn decode_index(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
 fn decode_constraint(row: &Row) -> Result<RawConstraint, tokio_postgres::Error> {
     Ok(RawConstraint {
         relid: get(row, "relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         contype: code(row, "contype")?,
         attnums: get::<Option<Vec<i16>>>(row, "attnums")?.unwrap_or_default(),
         definition: get(row, "definition")?,
         deferrable: get(row, "deferrable")?,
         initially_deferred: get(row, "initially_deferred")?,
         validated: get(row, "validated")?,
+        no_inherit: get(row, "no_inherit")?,
     })
 }
 
@@ -748,12 +826,12 @@ fn decode_foreign_key(row: &Row) -> Result<RawForeignKey, tokio_postgres::Error>
     Ok(RawForeignKey {
         relid: get(row, "relid")?,
         ref_relid: get(row, "ref_relid")?,
-        name: get(row, "name")?,
+        name: ident(row, "name")?,
         attnums: get(row, "attnums")?,
         ref_attnums: get(row, "ref_attnums")?,
-        from_names: get(row, "from_names")?,
-        to_names: get(row, "to_names")?,
-        to_table: get(row, "to_table")?,
+        from_names: idents(row, "from_names")?,
+        to_names: idents(row, "to_names")?,
+        to_table: ident(row, "to_table")?,
         on_delete: code(row, "on_delete")?,
         on_update: code(row, "on_update")?,
         match_type: code(row, "match_type")?,
@@ -767,8 +845,8 @@ fn decode_foreign_key(row: &Row) -> Result<RawForeignKey, tokio_postgres::Error>
 
 fn decode_enum(row: &Row) -> Result<RawEnum, tokio_postgres::Error> {
     Ok(RawEnum {
-        schema: get(row, "schema")?,
-        name: get(row, "name")?,
+        schema: ident(row, "schema")?,
+        name: ident(row, "name")?,
         labels: get(row, "labels")?,
     })
 }

@@ -3,16 +3,18 @@
 -- so the row estimate is NULL in both cases (a truly empty table on 13 reads as "never
 -- analyzed" too).
 --
--- $1 text[]: schema names; $2 text[]: table keys of a visible-tables read, or NULL;
--- $3 int8: at most this many rows, or NULL for all (the relation budget plus one: the
+-- $1 text[]: schema names; $2 text[], $3 text[]: the schema and table names (unquoted,
+-- pairwise) of the tables of a visible-tables read, or NULL for a full read;
+-- $4 int8: at most this many rows, or NULL for all (the relation budget plus one: the
 -- exact count comes from probe.sql, this only bounds what an over-budget read fetches).
 --
 -- Returns one row per relation the snapshot may describe: ordinary, partitioned, view,
 -- materialized view and foreign tables (relkind r, p, v, m, f) in the schemas $1, leaving
 -- out extension-owned ones (pg_depend deptype 'e'). `visible` is true for all of them when
--- $2 is NULL, else only for those whose key quote_ident(schema) || '.' ||
--- quote_ident(name) is in $2; the other columns are filled for visible relations only
+-- $2 is NULL, else only for those whose (schema, name) pair is in ($2, $3); the other columns are filled for visible relations only
 -- (the rest are returned so the foreign-key query knows every relation of the schemas).
+-- Names are quoted with the server's quote_ident; the caller re-quotes them by the
+-- version-independent key rule (model::keys).
 -- Read by column name (the aliases below are the contract with raw.rs):
 --   oid, schema, name (quote_ident), visible, relkind ("char"), comment,
 --   row_estimate (float4, NULL when never analyzed, always NULL for views),
@@ -54,7 +56,8 @@ FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL (
   SELECT $2::text[] IS NULL
-      OR quote_ident(n.nspname) || '.' || quote_ident(c.relname) = ANY ($2::text[])
+      OR EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS w(s, r)
+                 WHERE w.s = n.nspname AND w.r = c.relname)
 ) AS v(visible)
 LEFT JOIN pg_catalog.pg_description d
   ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -65,4 +68,4 @@ WHERE n.nspname = ANY ($1::text[])
     SELECT 1 FROM pg_catalog.pg_depend e
     WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
       AND e.objid = c.oid AND e.objsubid = 0 AND e.deptype = 'e')
-LIMIT $3::int8
+LIMIT $4::int8

@@ -76,7 +76,11 @@ const MIXED: &str = r#"
 "#;
 
 async fn mixed_db(prefix: &str) -> TestDb {
-    let db = harness::pg().await.create_db(prefix).await;
+    mixed_db_on(harness::pg().await, prefix).await
+}
+
+async fn mixed_db_on(pg: &harness::Pg, prefix: &str) -> TestDb {
+    let db = pg.create_db(prefix).await;
     db.exec(MIXED).await;
     db
 }
@@ -224,7 +228,14 @@ enum Moves {
 
 #[tokio::test]
 async fn each_kind_of_ddl_change_is_drift() {
-    let db = harness::pg().await.create_db("ddl").await;
+    for pg in harness::clusters().await {
+        ddl_changes_are_drift(pg).await;
+    }
+}
+
+async fn ddl_changes_are_drift(pg: &harness::Pg) {
+    let major = pg.major;
+    let db = pg.create_db("ddl").await;
     db.exec(
         "CREATE TYPE public.st AS ENUM ('a', 'b');
          CREATE TABLE public.p (id int PRIMARY KEY, code text);
@@ -265,11 +276,11 @@ async fn each_kind_of_ddl_change_is_drift() {
         let after = read(&db.url, &["public"]).await;
         let light = after.meta.signature != before.meta.signature;
         let deep = after.meta.deep_signature != before.meta.deep_signature;
-        assert!(deep, "{ddl}: the deep signature must change");
+        assert!(deep, "{major}: {ddl}: the deep signature must change");
         assert_eq!(
             light,
             *moves == Moves::Light,
-            "{ddl}: light signature changed = {light}, expected {moves:?}"
+            "{major}: {ddl}: light signature changed = {light}, expected {moves:?}"
         );
         before = after;
     }
@@ -277,8 +288,13 @@ async fn each_kind_of_ddl_change_is_drift() {
 
 #[tokio::test]
 async fn an_unchanged_database_reads_the_same() {
-    let pg = harness::pg().await;
-    let db = mixed_db("nodrift").await;
+    for pg in harness::clusters().await {
+        unchanged_reads_the_same(pg).await;
+    }
+}
+
+async fn unchanged_reads_the_same(pg: &harness::Pg) {
+    let db = mixed_db_on(pg, "nodrift").await;
     db.exec("INSERT INTO public.users (email, first, last) SELECT 'u' || g, 'a', 'b' FROM generate_series(1, 500) g")
         .await;
     let schemas = ["public", "Sales"];
@@ -306,6 +322,13 @@ async fn an_unchanged_database_reads_the_same() {
     let other_path = read(&db.url, &schemas).await;
     assert_eq!(other_path.meta.deep_signature, first.meta.deep_signature);
 
+    if !pg.can_dump() {
+        eprintln!(
+            "{}: pg_dump 15 cannot dump this server; dump/restore not checked",
+            pg.major
+        );
+        return;
+    }
     // Dump and restore into a new database: new OIDs, the dropped column's gap gone.
     let restored = pg.create_db("restored").await;
     let dump = pg
@@ -389,4 +412,243 @@ async fn a_reordered_select_still_decodes() {
         serde_json::to_value(&shuffled).unwrap(),
         serde_json::to_value(&standard).unwrap()
     );
+}
+
+/// What only a session setting changes, on a table whose defaults, partition bounds,
+/// index predicate, check and view print timestamps, dates, intervals, floats, bytea and
+/// money; and names.
+const PRINTED: &str = r#"
+    CREATE TABLE public.printed (
+        at timestamptz DEFAULT '1970-01-01 00:00:00+00',
+        d date DEFAULT '2024-02-29',
+        span interval DEFAULT '1 day 02:03:04',
+        ratio float8 DEFAULT 0.1,
+        blob bytea DEFAULT '\x00ff'::bytea,
+        price money DEFAULT 12.5,
+        note text DEFAULT E'back\\slash',
+        CHECK (at > '2000-01-01 00:00:00+00'));
+    CREATE INDEX printed_recent ON public.printed (at) WHERE at > '2020-01-01 00:00:00+00';
+    CREATE TABLE public.by_time (at timestamptz NOT NULL) PARTITION BY RANGE (at);
+    CREATE TABLE public.by_time_2024 PARTITION OF public.by_time
+        FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00');
+    CREATE VIEW public.recent AS
+        SELECT at, span + interval '1 hour' AS later, ratio * 0.5 AS half
+        FROM public.printed WHERE at > '2024-01-01 00:00:00+00';
+"#;
+
+/// Source 1 of false drift: the database's (or role's) session settings. Whatever they
+/// are, the read pins its own, so the snapshot is the same; and each RESET too.
+#[tokio::test]
+async fn session_settings_do_not_change_the_snapshot() {
+    for pg in harness::clusters().await {
+        let db = pg.create_db("settings").await;
+        db.exec(PRINTED).await;
+        let baseline = read(&db.url, &["public"]).await;
+        let settings = [
+            "timezone = 'America/New_York'",
+            "DateStyle = 'SQL, DMY'",
+            "IntervalStyle = 'sql_standard'",
+            "extra_float_digits = -3",
+            "bytea_output = 'escape'",
+            "lc_monetary = 'C.UTF-8'",
+            "quote_all_identifiers = on",
+        ];
+        for setting in settings {
+            db.exec(&format!("ALTER DATABASE \"{}\" SET {setting}", db.name))
+                .await;
+            let s = read(&db.url, &["public"]).await;
+            if s.meta.deep_signature != baseline.meta.deep_signature {
+                panic!(
+                    "{}: ALTER DATABASE SET {setting} changed the snapshot: {}",
+                    pg.major,
+                    serde_json::to_string(&model::diff::diff(&baseline, &s)).unwrap()
+                );
+            }
+            assert_eq!(s.meta.signature, baseline.meta.signature);
+        }
+        db.exec(&format!("ALTER DATABASE \"{}\" RESET ALL", db.name))
+            .await;
+        let reset = read(&db.url, &["public"]).await;
+        assert_eq!(reset.meta.deep_signature, baseline.meta.deep_signature);
+        // What the pinned settings print.
+        let c = &baseline.columns;
+        assert_eq!(
+            c["public.printed.at"].default.as_deref(),
+            Some("'1970-01-01 00:00:00+00'::timestamp with time zone"),
+            "{}",
+            pg.major
+        );
+        assert_eq!(
+            c["public.printed.span"].default.as_deref(),
+            Some("'1 day 02:03:04'::interval")
+        );
+    }
+}
+
+/// Source 3: keys do not follow the server's keyword list. The pinned list holds every
+/// non-unreserved keyword of every supported server, and nothing else; a column named
+/// json or system_user gets the same key on every version.
+#[tokio::test]
+async fn keys_follow_one_keyword_list_on_every_version() {
+    let clusters = harness::clusters().await;
+    let mut union = std::collections::BTreeSet::new();
+    for pg in &clusters {
+        let db = pg.create_db("keywords").await;
+        let client = db.client().await;
+        let words: Vec<String> = client
+            .query(
+                "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U' ORDER BY 1",
+                &[],
+            )
+            .await
+            .expect("pg_get_keywords")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for w in &words {
+            assert!(
+                model::keys::is_keyword(w),
+                "{}: {w} is a keyword there, missing from model::keys::KEYWORDS",
+                pg.major
+            );
+        }
+        union.extend(words);
+        db.exec(
+            r#"CREATE TABLE public.json (json jsonb, "system_user" text, merge_action int, "user" int, plain int);"#,
+        )
+        .await;
+        let s = read(&db.url, &["public"]).await;
+        let cols: Vec<&str> = s.columns.keys().map(String::as_str).collect();
+        assert_eq!(
+            cols,
+            vec![
+                r#"public."json"."json""#,
+                r#"public."json"."merge_action""#,
+                r#"public."json"."system_user""#,
+                r#"public."json"."user""#,
+                r#"public."json".plain"#,
+            ],
+            "{}",
+            pg.major
+        );
+        // A visible-tables read accepts the key in any server's quoting.
+        let schemas = vec!["public".to_string()];
+        let mut client = introspect::connect(&db.url, &opts())
+            .await
+            .expect("connect");
+        for key in [r#"public."json""#, "public.json"] {
+            let (part, missing) = introspect::read_tables(
+                &mut client,
+                &schemas,
+                &[key.to_string()],
+                &opts(),
+                "2026-01-01T00:00:00.000Z".into(),
+            )
+            .await
+            .expect("read tables");
+            assert!(missing.is_empty(), "{}: {key} missing", pg.major);
+            assert!(part.tables.contains_key(r#"public."json""#));
+        }
+    }
+    if clusters.len() == harness::MAJORS.len() {
+        let pinned: std::collections::BTreeSet<String> = model::keys::KEYWORDS
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        assert_eq!(pinned, union, "KEYWORDS is exactly the union over 13 to 18");
+    }
+}
+
+/// Carry what is true: an index a failed CREATE INDEX CONCURRENTLY leaves behind is
+/// reported invalid (and its rebuild is drift); a check NO INHERIT says so; on 18 a NOT
+/// NULL NOT VALID leaves the column nullable, and validating it is drift.
+#[tokio::test]
+async fn the_snapshot_carries_validity_and_inheritance() {
+    for pg in harness::clusters().await {
+        let major = pg.major;
+        let db = pg.create_db("truth").await;
+        db.exec(
+            "CREATE TABLE public.t (id int, code text, CONSTRAINT t_code_check CHECK (code <> '') NO INHERIT);
+             INSERT INTO public.t VALUES (1, 'a'), (1, 'b'), (NULL, 'c');",
+        )
+        .await;
+        let client = db.client().await;
+        let failed = client
+            .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY t_id_key ON public.t (id)")
+            .await;
+        assert!(failed.is_err(), "{major}: duplicates make the build fail");
+        let s = read(&db.url, &["public"]).await;
+        let ix = &s.indexes["public.t.t_id_key"];
+        assert!(!ix.valid, "{major}: a failed concurrent build is invalid");
+        assert!(s.constraints["public.t.t_code_check"].no_inherit, "{major}");
+        db.exec("DELETE FROM public.t WHERE code = 'b'; REINDEX INDEX public.t_id_key")
+            .await;
+        let rebuilt = read(&db.url, &["public"]).await;
+        assert!(rebuilt.indexes["public.t.t_id_key"].valid, "{major}");
+        assert_ne!(
+            rebuilt.meta.deep_signature, s.meta.deep_signature,
+            "{major}"
+        );
+
+        if major >= 18 {
+            db.exec("ALTER TABLE public.t ADD CONSTRAINT t_id_nn NOT NULL id NOT VALID")
+                .await;
+            let pending = read(&db.url, &["public"]).await;
+            let id = &pending.columns["public.t.id"];
+            assert!(id.nullable && id.not_null_not_valid, "NULL rows may exist");
+            assert_ne!(pending.meta.deep_signature, rebuilt.meta.deep_signature);
+            db.exec("DELETE FROM public.t WHERE id IS NULL; ALTER TABLE public.t VALIDATE CONSTRAINT t_id_nn")
+                .await;
+            let validated = read(&db.url, &["public"]).await;
+            let id = &validated.columns["public.t.id"];
+            assert!(!id.nullable && !id.not_null_not_valid);
+            assert_ne!(validated.meta.deep_signature, pending.meta.deep_signature);
+            db.exec("ALTER TABLE public.t ADD CONSTRAINT t_code_nn NOT NULL code NO INHERIT")
+                .await;
+            let no_inherit = read(&db.url, &["public"]).await;
+            assert!(no_inherit.columns["public.t.code"].not_null_no_inherit);
+        }
+    }
+}
+
+/// Source 4: partitions report their parent's identity on every version (17 does
+/// itself), and a single-relation view prints the same on every version.
+#[tokio::test]
+async fn definitions_print_the_same_on_every_version() {
+    let mut seen: Vec<(u32, Snapshot)> = Vec::new();
+    for pg in harness::clusters().await {
+        let db = pg.create_db("upgrade").await;
+        db.exec(
+            r#"CREATE TABLE public.p (id int GENERATED BY DEFAULT AS IDENTITY, at date, json json) PARTITION BY RANGE (at);
+               CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+               CREATE VIEW public.v AS SELECT id, json, at FROM public.p WHERE id > 1;
+               CREATE VIEW public.w AS SELECT x.id FROM public.p x WHERE x.id IN (SELECT p1.id FROM public.p1);
+               CREATE INDEX p_json ON public.p ((json::text)) WHERE json IS NOT NULL;"#,
+        )
+        .await;
+        let s = read(&db.url, &["public"]).await;
+        assert_eq!(
+            s.columns["public.p1.id"].identity,
+            Some(model::Identity::ByDefault),
+            "{}",
+            pg.major
+        );
+        assert_eq!(
+            s.tables["public.v"].view_definition.as_deref(),
+            Some(" SELECT id,\n    json,\n    at\n   FROM public.p\n  WHERE (id > 1);"),
+            "{}",
+            pg.major
+        );
+        seen.push((pg.major, s));
+    }
+    for w in seen.windows(2) {
+        assert_eq!(
+            w[0].1.meta.deep_signature,
+            w[1].1.meta.deep_signature,
+            "{} -> {}: {}",
+            w[0].0,
+            w[1].0,
+            serde_json::to_string(&model::diff::diff(&w[0].1, &w[1].1)).unwrap()
+        );
+    }
 }

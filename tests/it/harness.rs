@@ -21,7 +21,13 @@ pub(crate) const PG_PASSWORD: &str = "Sup3r-Secret-pw_4Harness";
 
 pub(crate) struct Pg {
     pub port: u16,
+    /// The server's major version (13 to 18).
+    pub major: u32,
+    /// Server binaries (initdb, pg_ctl, postgres).
     pub bin: PathBuf,
+    /// Client binaries (psql, pg_dump): Debian's, which load SQL into every supported
+    /// server; its pg_dump dumps servers up to its own major.
+    pub client_bin: PathBuf,
     pub dir: PathBuf,
     /// The test CA that signed the server's certificate (for `localhost` only), when the
     /// cluster runs with TLS (it does whenever `openssl` is installed).
@@ -91,14 +97,77 @@ fn make_certs(dir: &Path) -> bool {
 static PG: OnceCell<Pg> = OnceCell::const_new();
 static DB_SEQ: AtomicU32 = AtomicU32::new(0);
 
-/// The shared cluster of this test binary.
+/// The shared cluster of this test binary (Debian's PostgreSQL, `CATSNAP_PG_BIN`).
 pub(crate) async fn pg() -> &'static Pg {
     PG.get_or_init(|| async {
-        tokio::task::spawn_blocking(start_pg)
+        tokio::task::spawn_blocking(|| start_cluster(pg_bin_dir(), true))
             .await
-            .expect("start_pg panicked")
+            .expect("start_cluster panicked")
     })
     .await
+}
+
+/// Every supported major, oldest first.
+pub(crate) const MAJORS: [u32; 6] = [13, 14, 15, 16, 17, 18];
+
+static OTHER_MAJORS: [OnceCell<Pg>; 6] = [const { OnceCell::const_new() }; 6];
+
+/// Server binaries of the other supported majors: `pgNN/native/bin` under
+/// `CATSNAP_PG_MAJORS_DIR`, else under `tests/postgres/node_modules` (where
+/// scripts/test.sh installs the npm builds pinned in tests/postgres/package.json).
+fn major_bin_dir(major: u32) -> Option<PathBuf> {
+    let root = std::env::var("CATSNAP_PG_MAJORS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/postgres/node_modules")
+        });
+    let bin = root.join(format!("pg{major}/native/bin"));
+    bin.join("postgres").exists().then_some(bin)
+}
+
+/// The major version of the server binaries in `bin` (`postgres --version`).
+fn server_major(bin: &Path) -> u32 {
+    let out = Command::new(bin.join("postgres"))
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("{}/postgres --version: {e}", bin.display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find_map(|w| w.split('.').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no version in {text:?}"))
+}
+
+/// A throwaway cluster of each supported major that is installed (all six in CI, where a
+/// missing one fails the test; elsewhere the missing ones are named and skipped), oldest
+/// first. Debian's cluster is [`pg`]; the others start on first use, without TLS.
+pub(crate) async fn clusters() -> Vec<&'static Pg> {
+    let main = pg().await;
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for (i, major) in MAJORS.iter().copied().enumerate() {
+        if major == main.major {
+            out.push(main);
+            continue;
+        }
+        let Some(bin) = major_bin_dir(major) else {
+            missing.push(major);
+            continue;
+        };
+        let pg = OTHER_MAJORS[i]
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || start_cluster(bin, false))
+                    .await
+                    .expect("start_cluster panicked")
+            })
+            .await;
+        out.push(pg);
+    }
+    if !missing.is_empty() {
+        skip(&format!(
+            "PostgreSQL {missing:?} not installed (scripts/test.sh installs them from npm into tests/postgres)"
+        ));
+    }
+    out
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -173,21 +242,21 @@ pub(crate) fn watchdog(cleanup: &str) {
         .spawn();
 }
 
-fn start_pg() -> Pg {
-    let bin = pg_bin_dir();
+fn start_cluster(bin: PathBuf, want_tls: bool) -> Pg {
+    let major = server_major(&bin);
     let dir = tempfile::Builder::new()
-        .prefix("catsnap-pg-")
+        .prefix(&format!("catsnap-pg{major}-"))
         .tempdir()
         .expect("tempdir")
         .keep();
     let data = dir.join("data");
     let pwfile = dir.join("pw");
     std::fs::write(&pwfile, PG_PASSWORD).expect("write pwfile");
-    let tls = make_certs(&dir);
+    let tls = want_tls && make_certs(&dir);
     if tls {
         let key = dir.join("server.key");
         let _ = std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600));
-    } else {
+    } else if want_tls {
         eprintln!("openssl not found: the test cluster runs without TLS and TLS tests skip");
     }
     if is_root() {
@@ -248,7 +317,9 @@ fn start_pg() -> Pg {
     let ca_file = tls.then(|| dir.join("ca.crt"));
     Pg {
         port,
+        major,
         bin,
+        client_bin: pg_bin_dir(),
         dir,
         ca_file,
     }
@@ -272,9 +343,14 @@ impl Pg {
         self.bin.join(name)
     }
 
+    /// Whether the client's pg_dump can dump this server (pg_dump refuses newer servers).
+    pub fn can_dump(&self) -> bool {
+        self.major <= server_major(&self.client_bin)
+    }
+
     /// A command for a client binary (psql, pg_dump...) with the connection set in env.
     pub(crate) fn client_command(&self, name: &str) -> Command {
-        let mut c = Command::new(self.bin(name));
+        let mut c = Command::new(self.client_bin.join(name));
         c.env("PGHOST", "127.0.0.1")
             .env("PGPORT", self.port.to_string())
             .env("PGUSER", "postgres")
@@ -299,6 +375,22 @@ impl Pg {
             url: self.url(&name),
             name,
         }
+    }
+
+    /// Runs `psql -f file` against `db` without stopping at errors (as a restore of a
+    /// dump is usually run), returning the `ERROR:` lines it printed.
+    pub fn psql_file_lenient(&self, db: &str, file: &Path) -> Result<Vec<String>, String> {
+        let out = self
+            .client_command("psql")
+            .args(["-X", "-q", "-d", db, "-f"])
+            .arg(file)
+            .output()
+            .map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("ERROR:"))
+            .map(str::to_string)
+            .collect())
     }
 
     /// Runs `psql -v ON_ERROR_STOP=1 -f file` against `db`.

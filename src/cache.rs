@@ -29,6 +29,10 @@ pub fn drift_since(previous: Option<&SnapshotSummary>, signature: &str, deep: &s
         current_deep_signature: deep.to_string(),
         previous_captured_at: previous.map(|p| p.captured_at.clone()),
         baseline_reestablished: None,
+        current_server_version_num: None,
+        previous_server_version_num: None,
+        server_upgraded: false,
+        previous_normalized: false,
     }
 }
 

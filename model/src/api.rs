@@ -283,6 +283,23 @@ pub struct Drift {
     /// the new baseline. Says so in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_reestablished: Option<String>,
+    /// `server_version_num` of the server the served snapshot was read from (on a fresh
+    /// read, and wherever the drift was settled by definitions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_server_version_num: Option<i32>,
+    /// `server_version_num` of the server the previous snapshot was read from: present
+    /// when the signatures differed and the previous snapshot was loaded to compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_server_version_num: Option<i32>,
+    /// True when the two were read from different PostgreSQL majors: a diff of them marks
+    /// the changes the upgrade itself explains (`upgrade` on each change).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server_upgraded: bool,
+    /// True when the previous snapshot was stored under older key-quoting or definition
+    /// rules and was brought to the current ones before comparing; `previousSignature`
+    /// and `previousDeepSignature` are then those of the normalized snapshot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub previous_normalized: bool,
 }
 
 /// Whether the served snapshot is persisted, and if not, why.

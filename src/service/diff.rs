@@ -58,7 +58,17 @@ impl Service {
             c.snapshot()
                 .map_err(|e| ApiError::Internal(format!("stored snapshot does not parse: {e}")))
         };
-        let (a, b) = (parse(&from)?, parse(&to)?);
+        // A side stored under older key or definition rules is compared in the current
+        // ones, so a change of rules is no difference.
+        let current_rules = |s: Arc<model::Snapshot>| {
+            if s.meta.normal_form >= model::normalize::NORMAL_FORM {
+                return s;
+            }
+            let mut s = (*s).clone();
+            model::normalize::migrate(&mut s);
+            Arc::new(s)
+        };
+        let (a, b) = (current_rules(parse(&from)?), current_rules(parse(&to)?));
         let diff = model::diff::diff(&a, &b);
         let info = |c: &CachedSnapshot| SnapshotRefInfo {
             id: c.stored_id.clone(),

@@ -158,12 +158,14 @@ impl Service {
         previous: Option<SnapshotSummary>,
         workspace_id: Option<String>,
     ) -> Result<FreshOutcome, ApiError> {
-        let drift = drift_like_with_like(
+        let mut drift = drift_like_with_like(
             previous.as_ref(),
             &snapshot.meta.signature,
             &snapshot.meta.deep_signature,
             || Some(Arc::new(snapshot.clone())),
         );
+        self.settle_drift(keys, &snapshot, previous.as_ref(), &mut drift)
+            .await;
         if drift.changed_since_last {
             tracing::info!(key = %keys.cache, "schema changed since the last snapshot");
         }

@@ -51,12 +51,19 @@ impl Service {
             Ok(Some((latest, history))) => {
                 let previous = history.iter().find(|h| h.id != latest.summary.id).cloned();
                 let mut cached = CachedSnapshot::from_stored(latest);
-                cached.drift = drift_like_with_like(
+                let mut drift = drift_like_with_like(
                     previous.as_ref(),
                     &cached.signature,
                     &cached.deep_signature,
                     || cached.snapshot().ok(),
                 );
+                if drift.changed_since_last {
+                    if let Ok(current) = cached.snapshot() {
+                        self.settle_drift(keys, &current, previous.as_ref(), &mut drift)
+                            .await;
+                    }
+                }
+                cached.drift = drift;
                 Some(Arc::new(cached))
             }
             Ok(None) => None,

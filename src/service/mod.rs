@@ -12,6 +12,7 @@
 
 mod catalog;
 mod diff;
+mod drift;
 mod fresh;
 mod history;
 mod latest;

@@ -103,8 +103,12 @@ impl Service {
             ));
         }
         let reread: Vec<String> = partial.tables.keys().cloned().collect();
-        let mut merged =
-            model::merge::merge_visible_unsealed((*base_snapshot).clone(), partial, &gone, &now);
+        let mut merged = model::merge::merge_visible_unsealed(
+            current_rules(&base_snapshot),
+            partial,
+            &gone,
+            &now,
+        );
         let json = model::signature::seal_to_json(&mut merged);
         let previous = Some(base.summary());
         let published = self
@@ -123,4 +127,12 @@ impl Service {
             },
         })
     }
+}
+
+/// The base in the current key and definition rules: a snapshot stored under older ones
+/// is migrated first, so the re-read tables' keys meet the base's.
+fn current_rules(base: &model::Snapshot) -> model::Snapshot {
+    let mut base = base.clone();
+    model::normalize::migrate(&mut base);
+    base
 }

@@ -2,6 +2,7 @@
 //! server), one binary so the cluster starts once.
 
 mod conformance;
+mod drift_rules;
 mod harness;
 mod hostile;
 mod introspect;

@@ -43,11 +43,20 @@ pub const SUBSELECT_DEFAULT_ALIAS: UpgradeEffect = UpgradeEffect {
     why: "from PostgreSQL 15 a sub-select's output column prints without its default alias (SELECT true, not SELECT true AS bool): same query, not normalized",
 };
 
+/// 15: a new database's `public` schema is owned by `pg_database_owner`, and PUBLIC no
+/// longer has CREATE on it.
+pub const PUBLIC_SCHEMA_15: UpgradeEffect = UpgradeEffect {
+    since: 15,
+    changes_meaning: true,
+    why: "a database created by PostgreSQL 15 or later has its public schema owned by pg_database_owner, without CREATE for PUBLIC; 13 and 14 gave it to the bootstrap superuser with CREATE for everyone (pg_upgrade keeps the old settings)",
+};
+
 /// Every effect, oldest first.
-pub const EFFECTS: [UpgradeEffect; 3] = [
+pub const EFFECTS: [UpgradeEffect; 4] = [
     EXTRACT_RETURNS_NUMERIC,
     SQL_STANDARD_SYNTAX,
     SUBSELECT_DEFAULT_ALIAS,
+    PUBLIC_SCHEMA_15,
 ];
 
 /// The major of a `server_version_num` (130023 -> 13, 90624 -> 9).
@@ -104,6 +113,12 @@ pub fn explain(
         if calls.iter().any(|c| old.contains(c)) && syntax.iter().any(|s| new.contains(s)) {
             return Some(SQL_STANDARD_SYNTAX);
         }
+    }
+    if crosses(&PUBLIC_SCHEMA_15)
+        && kind == "schemas"
+        && matches!(attribute, "owner" | "grants" | "revokedDefaults")
+    {
+        return Some(PUBLIC_SCHEMA_15);
     }
     if crosses(&SUBSELECT_DEFAULT_ALIAS) && old.contains(" AS ") && old.len() > new.len() {
         // Only the dropped ` AS name` of sub-select outputs differs.

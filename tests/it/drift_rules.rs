@@ -53,9 +53,13 @@ async fn a_snapshot_stored_under_the_old_key_rule_raises_no_drift() {
     );
 
     // Rewrite the stored row as the old code wrote it.
-    let raw_view: String = target
-        .client()
+    // As the old read printed it: under an empty search_path, names qualified.
+    let client = target.client().await;
+    client
+        .batch_execute("SET search_path = ''")
         .await
+        .expect("search_path");
+    let raw_view: String = client
         .query_one("SELECT pg_get_viewdef('public.v'::regclass)", &[])
         .await
         .expect("viewdef")
@@ -89,7 +93,13 @@ async fn a_snapshot_stored_under_the_old_key_rule_raises_no_drift() {
     let (status, second) = server.post(api::SNAPSHOT_PATH, &body).await;
     assert_eq!(status, 200, "{second}");
     let drift = &second["drift"];
-    assert_eq!(drift["changedSinceLast"], false, "{drift}");
+    let conn = json!({ "targetDatabaseUrl": target.url, "schemas": ["public"] });
+    let mut diff_req = conn.clone();
+    diff_req["from"] = json!("previous");
+    diff_req["to"] = json!("latest");
+    let (status, diff) = server.post(api::DIFF_PATH, &diff_req).await;
+    assert_eq!(status, 200, "{diff}");
+    assert_eq!(drift["changedSinceLast"], false, "{drift}\n{diff}");
     assert_eq!(drift["previousNormalized"], true, "{drift}");
     assert_eq!(
         drift["previousSignature"],
@@ -103,12 +113,6 @@ async fn a_snapshot_stored_under_the_old_key_rule_raises_no_drift() {
         drift.get("serverUpgraded").is_none(),
         "same server: {drift}"
     );
-    let conn = json!({ "targetDatabaseUrl": target.url, "schemas": ["public"] });
-    let mut diff_req = conn.clone();
-    diff_req["from"] = json!("previous");
-    diff_req["to"] = json!("latest");
-    let (status, diff) = server.post(api::DIFF_PATH, &diff_req).await;
-    assert_eq!(status, 200, "{diff}");
     assert_eq!(diff["diff"]["summary"]["total"], 0, "{diff}");
     let mut history_req = conn.clone();
     history_req["limit"] = json!(10);

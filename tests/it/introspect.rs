@@ -641,14 +641,25 @@ async fn definitions_print_the_same_on_every_version() {
         );
         seen.push((pg.major, s));
     }
+    // The tables, columns, indexes and constraints of this DDL are the same on every
+    // version (the public schema's owner and grants differ from 15 on: a real change,
+    // see model::upgrade::PUBLIC_SCHEMA_15).
     for w in seen.windows(2) {
-        assert_eq!(
-            w[0].1.meta.deep_signature,
-            w[1].1.meta.deep_signature,
-            "{} -> {}: {}",
-            w[0].0,
-            w[1].0,
-            serde_json::to_string(&model::diff::diff(&w[0].1, &w[1].1)).unwrap()
-        );
+        let d = model::diff::diff(&w[0].1, &w[1].1);
+        for (kind, k) in [
+            ("tables", &d.tables),
+            ("columns", &d.columns),
+            ("indexes", &d.indexes),
+            ("constraints", &d.constraints),
+            ("relationships", &d.relationships),
+        ] {
+            assert!(
+                k.is_empty(),
+                "{} -> {}: {kind}: {}",
+                w[0].0,
+                w[1].0,
+                serde_json::to_string(k).unwrap()
+            );
+        }
     }
 }

@@ -98,6 +98,180 @@ pub fn inherit_partition_identity(s: &mut Snapshot) {
     }
 }
 
+/// A function reference `schema.name(argument types)` (a function's key, a trigger's
+/// function): the name re-quoted by [`requote_key`], the argument types in one printing.
+/// A reference without parentheses is treated as a plain key.
+pub fn function_ref(text: &str) -> Cow<'_, str> {
+    let mut in_quotes = false;
+    let open = text.char_indices().find_map(|(i, c)| match c {
+        '"' => {
+            in_quotes = !in_quotes;
+            None
+        }
+        '(' if !in_quotes => Some(i),
+        _ => None,
+    });
+    let Some(open) = open else {
+        return requote_key(text);
+    };
+    let (name, rest) = text.split_at(open);
+    let args = rest
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(rest);
+    let (n, a) = (requote_key(name), definition(args));
+    if matches!((&n, &a), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(format!("{n}({a})"))
+}
+
+/// `pg_get_functiondef` in one printing: the header (name, arguments, result) and a
+/// SQL-standard body (which the server deparses) through [`definition`]; a body given
+/// as a string (`AS $function$...$function$`, kept verbatim by the server) is left alone,
+/// so the function's own text is never rewritten.
+pub fn function_definition(text: &str) -> Cow<'_, str> {
+    match text.find("\nAS ") {
+        Some(at) => {
+            let (head, body) = text.split_at(at);
+            match definition(head) {
+                Cow::Borrowed(_) => Cow::Borrowed(text),
+                Cow::Owned(h) => Cow::Owned(h + body),
+            }
+        }
+        None => definition(text),
+    }
+}
+
+/// The issue-13 kinds (triggers, policies, rules, statistics, functions, sequences,
+/// types, extensions, collations, schemas) and the table attributes that name other
+/// objects under the one key rule, their server-deparsed text in one printing. Run by
+/// every read after the objects are attached and by [`migrate`]; idempotent.
+pub fn objects(s: &mut Snapshot) {
+    let k = |key: &mut String| {
+        if let Cow::Owned(new) = requote_key(key) {
+            *key = new;
+        }
+    };
+    let d = |text: &mut String| {
+        if let Cow::Owned(new) = definition(text) {
+            *text = new;
+        }
+    };
+    fn rekey<T>(map: &mut BTreeMap<String, T>, key: impl Fn(&str) -> Cow<'_, str>) {
+        if map.keys().all(|x| matches!(key(x), Cow::Borrowed(_))) {
+            return;
+        }
+        let old = std::mem::take(map);
+        *map = old
+            .into_iter()
+            .map(|(x, v)| (key(&x).into_owned(), v))
+            .collect();
+    }
+    for t in s.tables.values_mut() {
+        t.inherits.iter_mut().for_each(k);
+        if let Some(r) = t.replica_identity.as_mut() {
+            if let Some(ix) = r.strip_prefix("index ") {
+                if let Cow::Owned(new) = requote_key(ix) {
+                    *r = format!("index {new}");
+                }
+            }
+        }
+    }
+    rekey(&mut s.triggers, requote_key);
+    for t in s.triggers.values_mut() {
+        k(&mut t.table);
+        k(&mut t.name);
+        t.update_columns.iter_mut().for_each(k);
+        if let Cow::Owned(new) = function_ref(&t.function) {
+            t.function = new;
+        }
+        t.when.as_mut().map(d);
+        d(&mut t.definition);
+    }
+    rekey(&mut s.policies, requote_key);
+    for p in s.policies.values_mut() {
+        k(&mut p.table);
+        k(&mut p.name);
+        p.using.as_mut().map(d);
+        p.with_check.as_mut().map(d);
+    }
+    rekey(&mut s.rules, requote_key);
+    for r in s.rules.values_mut() {
+        k(&mut r.table);
+        k(&mut r.name);
+        d(&mut r.definition);
+    }
+    rekey(&mut s.statistics, requote_key);
+    for st in s.statistics.values_mut() {
+        k(&mut st.schema);
+        k(&mut st.name);
+        k(&mut st.table);
+        d(&mut st.definition);
+    }
+    rekey(&mut s.functions, function_ref);
+    for f in s.functions.values_mut() {
+        k(&mut f.schema);
+        k(&mut f.name);
+        d(&mut f.identity_arguments);
+        d(&mut f.arguments);
+        f.result.as_mut().map(d);
+        if f.kind == crate::FunctionKind::Aggregate {
+            d(&mut f.definition);
+        } else if let Cow::Owned(new) = function_definition(&f.definition) {
+            f.definition = new;
+        }
+    }
+    rekey(&mut s.sequences, requote_key);
+    for q in s.sequences.values_mut() {
+        k(&mut q.schema);
+        k(&mut q.name);
+        q.owned_by.as_mut().map(k);
+    }
+    for c in s.columns.values_mut() {
+        if let Some(q) = c.identity_sequence.as_mut() {
+            k(&mut q.schema);
+            k(&mut q.name);
+            q.owned_by.as_mut().map(k);
+        }
+    }
+    rekey(&mut s.types, requote_key);
+    for t in s.types.values_mut() {
+        k(&mut t.schema);
+        k(&mut t.name);
+        t.base_type.as_mut().map(d);
+        t.default.as_mut().map(d);
+        for c in &mut t.constraints {
+            k(&mut c.name);
+            d(&mut c.definition);
+        }
+        for a in &mut t.attributes {
+            k(&mut a.name);
+            d(&mut a.data_type);
+            a.collation.as_mut().map(k);
+        }
+        t.subtype.as_mut().map(d);
+        t.collation.as_mut().map(k);
+        t.subtype_opclass.as_mut().map(k);
+        t.canonical.as_mut().map(d);
+        t.subtype_diff.as_mut().map(d);
+    }
+    rekey(&mut s.extensions, requote_key);
+    for x in s.extensions.values_mut() {
+        k(&mut x.name);
+        k(&mut x.schema);
+    }
+    rekey(&mut s.collations, requote_key);
+    for c in s.collations.values_mut() {
+        k(&mut c.schema);
+        k(&mut c.name);
+    }
+    rekey(&mut s.schemas, requote_key);
+    for n in s.schemas.values_mut() {
+        k(&mut n.name);
+    }
+}
+
 /// Brings a snapshot made under an older normal form (`meta.normalForm` below
 /// [`NORMAL_FORM`], e.g. one stored before the version-independent key rule) to the
 /// current one: every key and name re-quoted ([`requote_key`]), every definition in one
@@ -187,6 +361,7 @@ pub fn migrate(s: &mut Snapshot) {
     if let Some(p) = s.meta.partial_refresh.as_mut() {
         p.tables.iter_mut().for_each(k);
     }
+    objects(s);
     inherit_partition_identity(s);
     s.meta.normal_form = NORMAL_FORM;
     crate::signature::seal(s);
@@ -839,6 +1014,32 @@ mod tests {
         let again = old.clone();
         migrate(&mut old);
         assert_eq!(old, again);
+    }
+
+    #[test]
+    fn function_references_and_definitions_follow_the_key_rule() {
+        // 15 quotes json nowhere, 17 everywhere: both give one key.
+        assert_eq!(
+            function_ref("public.json(integer)"),
+            r#"public."json"(integer)"#
+        );
+        assert_eq!(
+            function_ref(r#"public."json"(integer)"#),
+            r#"public."json"(integer)"#
+        );
+        assert_eq!(
+            function_ref(r#"app."f(x)"(app."json", text)"#),
+            r#"app."f(x)"(app.json, text)"#,
+            "a name with a parenthesis stays one part; argument types print bare"
+        );
+        // A string body is the user's text: never rewritten.
+        let def = "CREATE OR REPLACE FUNCTION public.\"json\"()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$BEGIN PERFORM \"json\"; END$function$\n";
+        let out = function_definition(def);
+        assert!(
+            out.starts_with("CREATE OR REPLACE FUNCTION public.json()"),
+            "{out}"
+        );
+        assert!(out.contains(r#"PERFORM "json";"#), "{out}");
     }
 
     #[test]

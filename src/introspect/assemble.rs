@@ -349,6 +349,7 @@ fn assemble_unsealed(raw: RawCatalog, schemas: &[String], captured_at: String) -
             column_name: &column_name_of,
         },
     );
+    normalize::objects(&mut snapshot);
     normalize::inherit_partition_identity(&mut snapshot);
     snapshot
 }

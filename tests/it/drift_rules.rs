@@ -6,17 +6,37 @@ use crate::harness::{self, Server};
 use model::api;
 use serde_json::{json, Value};
 
+/// `"json"` -> `json` in every key and string: what 15's `quote_ident` (which does not
+/// list `json` as a keyword) wrote under the old rule.
+fn unquote_json(v: Value) -> Value {
+    let fix = |s: &str| s.replace("\"json\"", "json");
+    match v {
+        Value::String(s) => Value::String(fix(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(unquote_json).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (fix(&k), unquote_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The snapshot as the code before the key rule stored it from this server (Debian's
-/// 15): keys and names by that server's quote_ident (`json` bare), the view definition
-/// as the server printed it (qualified), no `normalForm`, and the signatures of that.
-fn legacy_form(mut s: model::Snapshot, raw_view: &str) -> Value {
-    let col = s
-        .columns
-        .remove(r#"public.t."json""#)
-        .expect("the json column under the current rule");
-    let mut col = col;
-    col.name = "json".into();
-    s.columns.insert("public.t.json".into(), col);
+/// 15): keys and names of every kind (column, trigger, sequence, function) by that
+/// server's quote_ident (`json` bare), the view definition as the server printed it
+/// (qualified), no `normalForm`, and the signatures of that.
+fn legacy_form(s: model::Snapshot, raw_view: &str) -> Value {
+    let v = unquote_json(serde_json::to_value(&s).expect("snapshot JSON"));
+    let mut s: model::Snapshot = serde_json::from_value(v).expect("legacy snapshot");
+    for (kind, key) in [
+        ("columns", s.columns.contains_key("public.t.json")),
+        ("triggers", s.triggers.contains_key("public.t.json")),
+        ("sequences", s.sequences.contains_key("public.json")),
+        ("functions", s.functions.contains_key("public.json()")),
+    ] {
+        assert!(key, "the legacy fixture keys its {kind} json bare");
+    }
     s.tables
         .get_mut("public.v")
         .expect("the view")
@@ -38,7 +58,12 @@ async fn a_snapshot_stored_under_the_old_key_rule_raises_no_drift() {
     target
         .exec(
             "CREATE TABLE public.t (id int PRIMARY KEY, json json);
-             CREATE VIEW public.v AS SELECT id, json FROM public.t;",
+             CREATE VIEW public.v AS SELECT id, json FROM public.t;
+             CREATE SEQUENCE public.json;
+             CREATE FUNCTION public.json() RETURNS trigger LANGUAGE plpgsql
+               AS $$BEGIN RETURN NEW; END$$;
+             CREATE TRIGGER json BEFORE INSERT ON public.t
+               FOR EACH ROW EXECUTE FUNCTION public.json();",
         )
         .await;
     let app = pg.create_db("app").await;

@@ -51,12 +51,42 @@ pub const PUBLIC_SCHEMA_15: UpgradeEffect = UpgradeEffect {
     why: "a database created by PostgreSQL 15 or later has its public schema owned by pg_database_owner, without CREATE for PUBLIC; 13 and 14 gave it to the bootstrap superuser with CREATE for everyone (pg_upgrade keeps the old settings)",
 };
 
+/// Any major: `CREATE EXTENSION` installs the default version of the server's own
+/// contrib, which newer majors raise (btree_gist 1.6 -> 1.7, pg_trgm 1.5 -> 1.6...). A
+/// real difference (the extension's objects differ), kept in the deep signature: after a
+/// `pg_upgrade` the installed version stays until `ALTER EXTENSION ... UPDATE`, which is
+/// then drift like any other change.
+pub const EXTENSION_DEFAULT_VERSION: UpgradeEffect = UpgradeEffect {
+    since: 14,
+    changes_meaning: true,
+    why: "CREATE EXTENSION installs the server's default version of the extension, which newer majors raise; the objects it provides differ (pg_upgrade keeps the installed version until ALTER EXTENSION ... UPDATE, which is drift)",
+};
+
+/// 16: `CREATE COLLATION ... (provider = icu, locale = '@colNumeric=yes')` stores the
+/// locale canonicalized to a BCP 47 language tag (`und-u-kn-true`); 15 stored it as
+/// written. The same ICU collator (pg_upgrade keeps the stored text).
+pub const ICU_LOCALE_TAG_16: UpgradeEffect = UpgradeEffect {
+    since: 16,
+    changes_meaning: false,
+    why: "PostgreSQL 16 stores an ICU collation's locale canonicalized to a BCP 47 language tag (@colCaseFirst=lower;colNumeric=yes becomes und-u-kf-lower-kn-true); the same collator, not normalized (that needs ICU's canonicalization)",
+};
+
+/// 17: `GRANT ALL` on a table includes the new `MAINTAIN` privilege.
+pub const GRANT_ALL_MAINTAIN_17: UpgradeEffect = UpgradeEffect {
+    since: 17,
+    changes_meaning: true,
+    why: "from PostgreSQL 17 GRANT ALL on a table also grants MAINTAIN (VACUUM, ANALYZE, REINDEX, REFRESH, CLUSTER, LOCK): the grantee really may do more",
+};
+
 /// Every effect, oldest first.
-pub const EFFECTS: [UpgradeEffect; 4] = [
+pub const EFFECTS: [UpgradeEffect; 7] = [
     EXTRACT_RETURNS_NUMERIC,
     SQL_STANDARD_SYNTAX,
     SUBSELECT_DEFAULT_ALIAS,
     PUBLIC_SCHEMA_15,
+    EXTENSION_DEFAULT_VERSION,
+    ICU_LOCALE_TAG_16,
+    GRANT_ALL_MAINTAIN_17,
 ];
 
 /// The major of a `server_version_num` (130023 -> 13, 90624 -> 9).
@@ -86,6 +116,7 @@ pub fn explain(
         (to, from, after, before)
     };
     let crosses = |e: &UpgradeEffect| lo < e.since && e.since <= hi;
+    let (old_v, new_v) = (old, new);
     let (old, new) = (old.as_str().unwrap_or(""), new.as_str().unwrap_or(""));
     if crosses(&EXTRACT_RETURNS_NUMERIC) {
         if old.contains("date_part(") && new.contains("EXTRACT(") {
@@ -116,9 +147,48 @@ pub fn explain(
     }
     if crosses(&PUBLIC_SCHEMA_15)
         && kind == "schemas"
-        && matches!(attribute, "owner" | "grants" | "revokedDefaults")
+        && public_schema_defaults(attribute, old_v, new_v)
     {
         return Some(PUBLIC_SCHEMA_15);
+    }
+    if kind == "extensions" && attribute == "version" && !old.is_empty() && !new.is_empty() {
+        return Some(EXTENSION_DEFAULT_VERSION);
+    }
+    if crosses(&ICU_LOCALE_TAG_16)
+        && kind == "collations"
+        && attribute == "locale"
+        && old.starts_with('@')
+        && new.contains("-u-")
+    {
+        return Some(ICU_LOCALE_TAG_16);
+    }
+    if crosses(&GRANT_ALL_MAINTAIN_17) && kind == "tables" && attribute == "grants" {
+        // Exactly MAINTAIN added, and only for grantees that held every other table
+        // privilege (what GRANT ALL gave them before 17).
+        let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+        let (o, n) = (list(old_v), list(new_v));
+        let mut without: Vec<Value> = n.clone();
+        without.retain(|g| g["privilege"] != "MAINTAIN");
+        let added: Vec<&Value> = n.iter().filter(|g| g["privilege"] == "MAINTAIN").collect();
+        let all_others = |grantee: &Value| {
+            [
+                "SELECT",
+                "INSERT",
+                "UPDATE",
+                "DELETE",
+                "TRUNCATE",
+                "REFERENCES",
+                "TRIGGER",
+            ]
+            .iter()
+            .all(|p| {
+                o.iter()
+                    .any(|g| &g["grantee"] == grantee && g["privilege"] == *p)
+            })
+        };
+        if !added.is_empty() && without == o && added.iter().all(|g| all_others(&g["grantee"])) {
+            return Some(GRANT_ALL_MAINTAIN_17);
+        }
     }
     if crosses(&SUBSELECT_DEFAULT_ALIAS) && old.contains(" AS ") && old.len() > new.len() {
         // Only the dropped ` AS name` of sub-select outputs differs.
@@ -127,6 +197,42 @@ pub fn explain(
         }
     }
     None
+}
+
+/// Exactly what 15 changed in a new database's schema defaults: the owner became
+/// `pg_database_owner`, and PUBLIC's CREATE (a grant beyond the defaults before, with
+/// the owner's defaults otherwise unchanged) is gone. Any other owner or grant change is
+/// someone's.
+fn public_schema_defaults(attribute: &str, old: &Value, new: &Value) -> bool {
+    let public_create = |g: &Value| g["grantee"] == "PUBLIC" && g["privilege"] == "CREATE";
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    match attribute {
+        "owner" => new.as_str() == Some("pg_database_owner"),
+        // PUBLIC's CREATE gone, and/or one role (the old owner, whose own privileges
+        // were defaults before and are grants now) holding exactly a schema owner's
+        // CREATE and USAGE; nothing else.
+        "grants" => {
+            let (o, n) = (list(old), list(new));
+            let mut kept = o.clone();
+            kept.retain(|g| !public_create(g));
+            let added: Vec<&Value> = n.iter().filter(|g| !o.contains(g)).collect();
+            let removed_ok = o.iter().filter(|g| !n.contains(g)).all(public_create);
+            let one_owner = added.is_empty()
+                || (added.len() == 2
+                    && added[0]["grantee"] == added[1]["grantee"]
+                    && added[0]["grantee"] != "PUBLIC"
+                    && added.iter().any(|g| g["privilege"] == "CREATE")
+                    && added.iter().any(|g| g["privilege"] == "USAGE"));
+            old != new && removed_ok && one_owner && kept.iter().all(|g| n.contains(g))
+        }
+        // 13/14 listed the owner's revoked defaults differently only because the owner
+        // changed: both sides grant nothing beyond PUBLIC USAGE/CREATE.
+        "revokedDefaults" => list(old)
+            .iter()
+            .chain(list(new).iter())
+            .all(|g| g["grantee"] == "PUBLIC" || g["grantee"] == "pg_database_owner"),
+        _ => false,
+    }
 }
 
 /// `( SELECT expr AS name` -> `( SELECT expr` for every sub-select's single output.
@@ -210,5 +316,112 @@ mod tests {
             Some(SQL_STANDARD_SYNTAX)
         );
         assert_eq!(major(170010), 17);
+    }
+
+    #[test]
+    fn explains_extension_versions_icu_tags_and_maintain_but_not_look_alikes() {
+        let v = |s: &str| json!(s);
+        assert_eq!(
+            explain(13, 14, "extensions", "version", &v("1.5"), &v("1.6")),
+            Some(EXTENSION_DEFAULT_VERSION)
+        );
+        assert_eq!(
+            explain(15, 15, "extensions", "version", &v("1.5"), &v("1.6")),
+            None,
+            "ALTER EXTENSION UPDATE on one server is someone's change"
+        );
+        assert_eq!(
+            explain(
+                15,
+                16,
+                "collations",
+                "locale",
+                &v("@colCaseFirst=lower;colNumeric=yes"),
+                &v("und-u-kf-lower-kn-true")
+            ),
+            Some(ICU_LOCALE_TAG_16)
+        );
+        assert_eq!(
+            explain(15, 16, "collations", "locale", &v("en-US"), &v("de-DE")),
+            None
+        );
+        let g = |who: &str, p: &str| json!({"grantee": who, "privilege": p});
+        let all: Vec<_> = [
+            "DELETE",
+            "INSERT",
+            "REFERENCES",
+            "SELECT",
+            "TRIGGER",
+            "TRUNCATE",
+            "UPDATE",
+        ]
+        .iter()
+        .map(|p| g("app", p))
+        .collect();
+        let mut with_maintain = all.clone();
+        with_maintain.push(g("app", "MAINTAIN"));
+        assert_eq!(
+            explain(
+                16,
+                17,
+                "tables",
+                "grants",
+                &json!(all),
+                &json!(with_maintain)
+            ),
+            Some(GRANT_ALL_MAINTAIN_17)
+        );
+        // MAINTAIN for a role that did not hold ALL is someone's GRANT.
+        let select = json!([g("app", "SELECT")]);
+        let select_maintain = json!([g("app", "MAINTAIN"), g("app", "SELECT")]);
+        assert_eq!(
+            explain(16, 17, "tables", "grants", &select, &select_maintain),
+            None
+        );
+        // 15's public schema: PUBLIC's CREATE gone, the old owner's CREATE/USAGE shown.
+        let old = json!([g("PUBLIC", "CREATE"), g("PUBLIC", "USAGE")]);
+        let new = json!([
+            g("PUBLIC", "CREATE"),
+            g("PUBLIC", "USAGE"),
+            g("postgres", "CREATE"),
+            g("postgres", "USAGE")
+        ]);
+        assert_eq!(
+            explain(14, 15, "schemas", "grants", &old, &new),
+            Some(PUBLIC_SCHEMA_15)
+        );
+        assert_eq!(
+            explain(
+                14,
+                15,
+                "schemas",
+                "grants",
+                &old,
+                &json!([g("PUBLIC", "USAGE")])
+            ),
+            Some(PUBLIC_SCHEMA_15)
+        );
+        // A new grant to some role is not what 15 did.
+        let granted = json!([
+            g("PUBLIC", "CREATE"),
+            g("PUBLIC", "USAGE"),
+            g("app", "USAGE")
+        ]);
+        assert_eq!(explain(14, 15, "schemas", "grants", &old, &granted), None);
+        assert_eq!(
+            explain(14, 15, "schemas", "owner", &v("postgres"), &v("app")),
+            None
+        );
+        assert_eq!(
+            explain(
+                14,
+                15,
+                "schemas",
+                "owner",
+                &v("postgres"),
+                &v("pg_database_owner")
+            ),
+            Some(PUBLIC_SCHEMA_15)
+        );
     }
 }

@@ -90,6 +90,36 @@ const RESTORE_ERRORS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A difference a restore by Debian's pg_dump 15 really makes on an older server, and
+/// why; the snapshot is right to report it, so the test names it instead of failing.
+/// Only the `public` schema losing a revoke of PUBLIC's CREATE, on 13 and 14: pg_dump 15
+/// dumps the public schema's ACL relative to 15's default (no CREATE for PUBLIC), so
+/// the `REVOKE CREATE ON SCHEMA public FROM PUBLIC` the source ran is not in the dump,
+/// and the restored public schema on 13/14 (whose default grants it) lets PUBLIC create.
+fn known_restore_difference(
+    major: u32,
+    kind: &str,
+    c: &model::diff::Change,
+) -> Option<&'static str> {
+    let public_create = |v: &serde_json::Value| {
+        v.as_array().map(|a| {
+            a.iter()
+                .filter(|g| !(g["grantee"] == "PUBLIC" && g["privilege"] == "CREATE"))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    (major < 15
+        && kind == "schemas"
+        && c.key == "public"
+        && c.attributes.iter().all(|a| {
+            a.attribute == "grants"
+                && a.before.as_array().map(Vec::len) < a.after.as_array().map(Vec::len)
+                && public_create(&a.after) == a.before.as_array().cloned()
+        }))
+    .then_some("pg_dump 15 leaves out the source's REVOKE CREATE ON SCHEMA public FROM PUBLIC on a 13/14 server, so the restore really lets PUBLIC create in public")
+}
+
 /// One schema on one server.
 struct Loaded {
     name: String,
@@ -104,7 +134,22 @@ enum Outcome {
     NotLoadable(&'static str),
 }
 
+/// [`check_schema_in`], then drops the databases it made (six majors of 14 schemas,
+/// loaded and restored, are several GB), whatever the outcome.
 async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String> {
+    let mut made = Vec::new();
+    let outcome = check_schema_in(pg, file, &mut made).await;
+    for db in made {
+        pg.drop_db(&db).await;
+    }
+    outcome
+}
+
+async fn check_schema_in(
+    pg: &'static Pg,
+    file: PathBuf,
+    made: &mut Vec<String>,
+) -> Result<Outcome, String> {
     let name = file.file_stem().unwrap().to_string_lossy().to_string();
     let expected_failure = NOT_LOADABLE
         .iter()
@@ -113,6 +158,7 @@ async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String>
     let db: TestDb = pg
         .create_db(&format!("conf_{}", name.replace(['-', '.'], "_")))
         .await;
+    made.push(db.name.clone());
     let path = file.clone();
     let dbname = db.name.clone();
     let loaded = tokio::task::spawn_blocking(move || pg.psql_file(&dbname, &path))
@@ -267,10 +313,12 @@ async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String>
 
     // Dump and restore, where this pg_dump can dump the server.
     let mut restore_note = String::new();
+    let mut known_notes_out = Vec::new();
     if pg.can_dump() {
         let restored = pg
             .create_db(&format!("rest_{}", name.replace(['-', '.'], "_")))
             .await;
+        made.push(restored.name.clone());
         let dump = pg
             .client_command("pg_dump")
             .args(["--schema-only", "-d", &db.name])
@@ -290,13 +338,23 @@ async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String>
             .await
             .map_err(|e| e.to_string())??;
         let after = read(&restored.url, &schema_refs).await;
-        let d = model::diff::diff(&s, &after);
+        let mut d = model::diff::diff(&s, &after);
+        d.schemas
+            .changed
+            .retain(|c| match known_restore_difference(pg.major, "schemas", c) {
+                Some(why) => {
+                    known_notes_out.push(format!("schema {}: {why}", c.key));
+                    false
+                }
+                None => true,
+            });
+        let known_differs = !known_notes_out.is_empty();
         let known = RESTORE_ERRORS.iter().find(|(n, _)| *n == name);
         match (errors.is_empty(), known) {
             (true, None) => {
-                if after.meta.deep_signature != s.meta.deep_signature
-                    || after.meta.signature != s.meta.signature
-                {
+                let same = after.meta.deep_signature == s.meta.deep_signature
+                    && after.meta.signature == s.meta.signature;
+                if !same && (!known_differs || d.kinds().iter().any(|(_, k)| !k.is_empty())) {
                     problems.push(format!(
                         "dump/restore changed the snapshot: {}",
                         describe_diff(&d)
@@ -319,7 +377,7 @@ async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String>
                 }
                 restore_note = format!(
                     "; dump/restore: {} objects not re-created ({} restore errors: {why}), nothing else differs",
-                    d.summary.total,
+                    d.kinds().iter().map(|(_, k)| k.removed.len()).sum::<usize>(),
                     errors.len()
                 );
             }
@@ -339,6 +397,9 @@ async fn check_schema(pg: &'static Pg, file: PathBuf) -> Result<Outcome, String>
     }
 
     if problems.is_empty() {
+        for n in &known_notes_out {
+            restore_note.push_str(&format!("; known restore difference: {n}"));
+        }
         Ok(Outcome::Loaded(Box::new(Loaded {
             line: format!(
                 "{name} on {}: {} tables, {} columns, {} FKs, {} indexes in {} schemas; load {:.1}s, read {} ms{restore_note}",
@@ -422,6 +483,31 @@ fn keys(s: &Snapshot) -> Vec<(&'static str, BTreeSet<&str>)> {
             s.constraints.keys().map(String::as_str).collect(),
         ),
         ("enums", s.enums.keys().map(String::as_str).collect()),
+        ("triggers", s.triggers.keys().map(String::as_str).collect()),
+        ("policies", s.policies.keys().map(String::as_str).collect()),
+        ("rules", s.rules.keys().map(String::as_str).collect()),
+        (
+            "statistics",
+            s.statistics.keys().map(String::as_str).collect(),
+        ),
+        (
+            "functions",
+            s.functions.keys().map(String::as_str).collect(),
+        ),
+        (
+            "sequences",
+            s.sequences.keys().map(String::as_str).collect(),
+        ),
+        ("types", s.types.keys().map(String::as_str).collect()),
+        (
+            "extensions",
+            s.extensions.keys().map(String::as_str).collect(),
+        ),
+        (
+            "collations",
+            s.collations.keys().map(String::as_str).collect(),
+        ),
+        ("schemas", s.schemas.keys().map(String::as_str).collect()),
     ]
 }
 
@@ -502,7 +588,10 @@ fn cross_version_table(
                                 Some(e) => *here.entry(letter(&e)).or_default() += 1,
                                 None => failures.push(format!(
                                     "{name} {from} → {to}: {kind} {} {}: {} -> {}",
-                                    c.key, at.attribute, at.before, at.after
+                                    c.key,
+                                    at.attribute,
+                                    at.before.to_string().chars().take(300).collect::<String>(),
+                                    at.after.to_string().chars().take(300).collect::<String>()
                                 )),
                             }
                         }
@@ -595,7 +684,7 @@ async fn real_world_schemas_on_every_version() {
     let (table, unexplained) = cross_version_table(&names, &majors, &loaded, &not_loadable);
     eprintln!("\nkeys, light and deep signatures across consecutive majors:\n\n{table}");
     failures.extend(unexplained);
-    failures.truncate(40);
+    failures.truncate(60);
     assert!(
         failures.is_empty(),
         "conformance failures:\n{}",

@@ -377,6 +377,17 @@ impl Pg {
         }
     }
 
+    /// Drops the database `name` (closing any session still on it), so a test that loads
+    /// large schemas on several servers gives the disk back as it goes. Best effort: a
+    /// failure is printed, and the cluster's temp dir is removed at exit anyway.
+    pub async fn drop_db(&self, name: &str) {
+        let admin = connect(&self.url("postgres")).await;
+        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        if let Err(e) = admin.batch_execute(&sql).await {
+            eprintln!("{sql} on {}: {e}", self.major);
+        }
+    }
+
     /// Runs `psql -f file` against `db` without stopping at errors (as a restore of a
     /// dump is usually run), returning the `ERROR:` lines it printed.
     pub fn psql_file_lenient(&self, db: &str, file: &Path) -> Result<Vec<String>, String> {

@@ -42,8 +42,7 @@ impl Service {
             drift.previous_normalized = true;
             // A previous snapshot signed by an older deep format (deep-v1 knew none of
             // the issue-13 kinds) is compared like with like: both signed the old way.
-            let deep_same = if before.meta.deep_signature_version < model::signature::DEEP_VERSION
-            {
+            let deep_same = if before.meta.deep_signature_version < model::signature::DEEP_VERSION {
                 model::signature::deep_signature_v1(&migrated)
                     == model::signature::deep_signature_v1(current)
             } else {

@@ -97,6 +97,7 @@ pub struct UpgradeMark {
     pub since: u32,
     /// True when the meaning changed (e.g. a type), false when only the printing did.
     pub changes_meaning: bool,
+    /// Why, for a person.
     pub why: String,
 }
 

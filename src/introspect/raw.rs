@@ -275,7 +275,7 @@ pub struct RawEnum {
 /// string literals with backslashes (`standard_conforming_strings`), and identifier
 /// quoting (`quote_all_identifiers`); names in expressions are schema-qualified under
 /// the empty `search_path`.
-pub const PINNED_SETTINGS: &str = "SET LOCAL search_path = ''; SET LOCAL TimeZone = 'UTC'; \
+pub(super) const PINNED_SETTINGS: &str = "SET LOCAL search_path = ''; SET LOCAL TimeZone = 'UTC'; \
     SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres'; \
     SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; \
     SET LOCAL lc_monetary = 'C'; SET LOCAL standard_conforming_strings = on; \

@@ -344,7 +344,7 @@ impl Pg {
     }
 
     /// Whether the client's pg_dump can dump this server (pg_dump refuses newer servers).
-    pub fn can_dump(&self) -> bool {
+    pub(crate) fn can_dump(&self) -> bool {
         self.major <= server_major(&self.client_bin)
     }
 
@@ -380,7 +380,7 @@ impl Pg {
     /// Drops the database `name` (closing any session still on it), so a test that loads
     /// large schemas on several servers gives the disk back as it goes. Best effort: a
     /// failure is printed, and the cluster's temp dir is removed at exit anyway.
-    pub async fn drop_db(&self, name: &str) {
+    pub(crate) async fn drop_db(&self, name: &str) {
         let admin = connect(&self.url("postgres")).await;
         let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
         if let Err(e) = admin.batch_execute(&sql).await {
@@ -390,7 +390,7 @@ impl Pg {
 
     /// Runs `psql -f file` against `db` without stopping at errors (as a restore of a
     /// dump is usually run), returning the `ERROR:` lines it printed.
-    pub fn psql_file_lenient(&self, db: &str, file: &Path) -> Result<Vec<String>, String> {
+    pub(crate) fn psql_file_lenient(&self, db: &str, file: &Path) -> Result<Vec<String>, String> {
         let out = self
             .client_command("psql")
             .args(["-X", "-q", "-d", db, "-f"])

@@ -563,7 +563,14 @@ pub fn marks_from_diff(diff: &SnapshotDiff, current: &Snapshot) -> Marks {
             touch(&mut m, Some(&t));
         }
     }
-    for kind in [&diff.relationships, &diff.indexes, &diff.constraints] {
+    for kind in [
+        &diff.relationships,
+        &diff.indexes,
+        &diff.constraints,
+        &diff.triggers,
+        &diff.policies,
+        &diff.rules,
+    ] {
         let keys = kind
             .added
             .iter()
@@ -574,7 +581,47 @@ pub fn marks_from_diff(diff: &SnapshotDiff, current: &Snapshot) -> Marks {
             touch(&mut m, owner.as_ref());
         }
     }
+    // Statistics are keyed `schema.name`: their table is in the object itself.
+    let stats = &diff.statistics;
+    for k in stats
+        .added
+        .iter()
+        .chain(&stats.removed)
+        .chain(stats.changed.iter().map(|c| &c.key))
+    {
+        let owner = statistics_table(k, current).cloned();
+        touch(&mut m, owner.as_ref());
+    }
     m
+}
+
+/// The table a statistics object is on, when the current snapshot still has it (a
+/// removed statistics object names no table the browser knows).
+fn statistics_table<'a>(key: &str, current: &'a Snapshot) -> Option<&'a String> {
+    current.statistics.get(key).map(|s| &s.table)
+}
+
+/// Every kind of the diff with the word a change line uses for it, in the order the
+/// change list shows them (tables first).
+fn kinds(diff: &SnapshotDiff) -> [(&'static str, &KindDiff); 16] {
+    [
+        ("table", &diff.tables),
+        ("column", &diff.columns),
+        ("relationship", &diff.relationships),
+        ("index", &diff.indexes),
+        ("constraint", &diff.constraints),
+        ("enum", &diff.enums),
+        ("trigger", &diff.triggers),
+        ("policy", &diff.policies),
+        ("rule", &diff.rules),
+        ("statistics", &diff.statistics),
+        ("function", &diff.functions),
+        ("sequence", &diff.sequences),
+        ("type", &diff.types),
+        ("extension", &diff.extensions),
+        ("collation", &diff.collations),
+        ("schema", &diff.schemas),
+    ]
 }
 
 /// One line of the "what changed" panel.
@@ -582,7 +629,9 @@ pub fn marks_from_diff(diff: &SnapshotDiff, current: &Snapshot) -> Marks {
 pub struct ChangeLine {
     /// `added`, `removed` or `changed`.
     pub mark: Mark,
-    /// "table", "column", "relationship", "index", "constraint", "enum".
+    /// "table", "column", "relationship", "index", "constraint", "enum", "trigger",
+    /// "policy", "rule", "statistics", "function", "sequence", "type", "extension",
+    /// "collation", "schema".
     pub kind: &'static str,
     pub key: String,
     /// The table to focus when the line is clicked.
@@ -602,24 +651,15 @@ fn show(v: &Value) -> String {
 /// The diff as lines, kind by kind (tables first), each list in key order.
 pub fn change_lines(diff: &SnapshotDiff, current: &Snapshot) -> Vec<ChangeLine> {
     let known = known_tables(diff, current);
-    let kinds: [(&'static str, &KindDiff); 6] = [
-        ("table", &diff.tables),
-        ("column", &diff.columns),
-        ("relationship", &diff.relationships),
-        ("index", &diff.indexes),
-        ("constraint", &diff.constraints),
-        ("enum", &diff.enums),
-    ];
     let mut out = Vec::new();
-    for (kind, d) in kinds {
-        let table_of = |k: &str| {
-            if kind == "table" {
-                Some(k.to_string())
-            } else if kind == "enum" {
-                None
-            } else {
+    for (kind, d) in kinds(diff) {
+        let table_of = |k: &str| match kind {
+            "table" => Some(k.to_string()),
+            "column" | "relationship" | "index" | "constraint" | "trigger" | "policy" | "rule" => {
                 owner_table(k, &known).cloned()
             }
+            "statistics" => statistics_table(k, current).cloned(),
+            _ => None,
         };
         for k in &d.added {
             out.push(ChangeLine {
@@ -663,27 +703,23 @@ pub fn change_lines(diff: &SnapshotDiff, current: &Snapshot) -> Vec<ChangeLine> 
 /// The one-line summary of a diff: "2 tables, 3 columns changed".
 pub fn diff_summary(diff: &SnapshotDiff) -> String {
     let count = |d: &KindDiff| d.added.len() + d.removed.len() + d.changed.len();
-    let parts: Vec<String> = [
-        ("table", count(&diff.tables)),
-        ("column", count(&diff.columns)),
-        ("relationship", count(&diff.relationships)),
-        ("index", count(&diff.indexes)),
-        ("constraint", count(&diff.constraints)),
-        ("enum", count(&diff.enums)),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(what, n)| {
-        let plural = match (*what, *n) {
-            (w, 1) => w.to_string(),
-            ("index", _) => "indexes".to_string(),
-            (w, _) => format!("{w}s"),
-        };
-        format!("{n} {plural}")
-    })
-    .collect();
+    let parts: Vec<String> = kinds(diff)
+        .iter()
+        .map(|(what, d)| (*what, count(d)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| {
+            let plural = match (what, n) {
+                (w, 1) => w.to_string(),
+                ("index", _) => "indexes".to_string(),
+                ("policy", _) => "policies".to_string(),
+                ("statistics", _) => "statistics".to_string(),
+                (w, _) => format!("{w}s"),
+            };
+            format!("{n} {plural}")
+        })
+        .collect();
     if parts.is_empty() {
-        "no differences in tables, columns or keys".into()
+        "no differences".into()
     } else {
         format!("{} changed", parts.join(", "))
     }

@@ -185,6 +185,111 @@ fn marks_follow_the_diff() {
     assert!(marks_from_diff(&diff(&after, &after), &after).is_empty());
 }
 
+/// A diff that only touches the new object kinds of `shop()`'s tables: a trigger, a
+/// policy, a rule and a statistics object, plus a function, a sequence and a schema.
+fn object_diff(current: &mut Snapshot) -> SnapshotDiff {
+    current.statistics.insert(
+        "crm.notes_stats".into(),
+        model::Statistics {
+            schema: "crm".into(),
+            name: "notes_stats".into(),
+            table: "crm.notes".into(),
+            kinds: vec!["ndistinct".into()],
+            target: None,
+            definition: "CREATE STATISTICS crm.notes_stats ON a, b FROM crm.notes".into(),
+            comment: None,
+        },
+    );
+    let mut d = SnapshotDiff::default();
+    d.triggers.added.push("public.orders.orders_audit".into());
+    d.policies
+        .removed
+        .push("public.customers.customers_own_rows".into());
+    d.rules
+        .added
+        .push("public.\"Order Items\".no_delete".into());
+    d.statistics.added.push("crm.notes_stats".into());
+    d.functions.added.push("public.audit()".into());
+    d.sequences.removed.push("public.invoice_no".into());
+    d.schemas.added.push("audit".into());
+    d
+}
+
+#[test]
+fn a_changed_trigger_policy_rule_or_statistics_object_marks_its_table() {
+    let mut current = shop();
+    let d = object_diff(&mut current);
+    let m = marks_from_diff(&d, &current);
+    assert_eq!(
+        m.tables.get("public.orders"),
+        Some(&Mark::Changed),
+        "trigger"
+    );
+    assert_eq!(
+        m.tables.get("public.customers"),
+        Some(&Mark::Changed),
+        "policy"
+    );
+    assert_eq!(
+        m.tables.get("public.\"Order Items\""),
+        Some(&Mark::Changed),
+        "rule"
+    );
+    assert_eq!(
+        m.tables.get("crm.notes"),
+        Some(&Mark::Changed),
+        "statistics"
+    );
+    assert_eq!(
+        m.tables.len(),
+        4,
+        "a function, sequence or schema marks no table"
+    );
+    assert!(m.columns.is_empty());
+}
+
+#[test]
+fn the_change_list_shows_every_kind_and_the_summary_counts_them() {
+    let mut current = shop();
+    let d = object_diff(&mut current);
+    let lines = change_lines(&d, &current);
+    let kinds: Vec<&str> = lines.iter().map(|l| l.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "trigger",
+            "policy",
+            "rule",
+            "statistics",
+            "function",
+            "sequence",
+            "schema"
+        ]
+    );
+    let table = |kind: &str| {
+        lines
+            .iter()
+            .find(|l| l.kind == kind)
+            .and_then(|l| l.table.clone())
+    };
+    assert_eq!(table("trigger").as_deref(), Some("public.orders"));
+    assert_eq!(table("policy").as_deref(), Some("public.customers"));
+    assert_eq!(table("statistics").as_deref(), Some("crm.notes"));
+    assert_eq!(table("function"), None);
+    assert_eq!(
+        diff_summary(&d),
+        "1 trigger, 1 policy, 1 rule, 1 statistics, 1 function, 1 sequence, 1 schema changed"
+    );
+    let mut two = d.clone();
+    two.policies.added.push("public.orders.p2".into());
+    assert!(
+        diff_summary(&two).contains("2 policies"),
+        "{}",
+        diff_summary(&two)
+    );
+    assert_eq!(diff_summary(&SnapshotDiff::default()), "no differences");
+}
+
 #[test]
 fn owner_table_handles_quoted_dots() {
     let tables: BTreeSet<String> = ["public.a".to_string(), "public.\"a.b\"".to_string()]

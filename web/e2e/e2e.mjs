@@ -256,7 +256,9 @@ try {
   // 4. A DDL change between two refreshes: the drift pill, the changed table marked.
   sql("demo", "ALTER TABLE public.customers ADD COLUMN loyalty_tier text; " +
     "ALTER TABLE inventory.stock ALTER COLUMN on_hand TYPE bigint; " +
-    "CREATE TABLE public.coupons (code text PRIMARY KEY, customer_id bigint REFERENCES public.customers(id))");
+    "CREATE TABLE public.coupons (code text PRIMARY KEY, customer_id bigint REFERENCES public.customers(id)); " +
+    "CREATE FUNCTION public.orders_touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'; " +
+    "CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.orders_touch()");
   await page.click("#refresh");
   await loads(3);
   check(await page.isVisible("#drift-pill"), "the drift pill appears after a DDL change");
@@ -270,10 +272,14 @@ try {
   check((await cls('#world g.row[data-key="inventory.stock.on_hand"]')).includes("changed"),
     "the column whose type changed is marked");
   check((await cls('#table-list li[data-key="public.customers"]')).includes("changed"), "and in the side list");
+  check((await cls('#world g.tbl[data-key="public.orders"]')).includes("changed"),
+    "a table whose only change is a new trigger is marked changed");
   await page.click("#drift-pill");
   const changes = await page.textContent("#changes");
   check(changes.includes("loyalty_tier") && changes.includes("integer → bigint"),
     "the changes panel says what changed");
+  check(changes.includes("public.orders.orders_touch") && changes.includes("public.orders_touch()"),
+    "the changes panel lists the new trigger and its function");
   await page.screenshot({ path: join(OUT_DIR, "drift.png") });
 
   // 5. Search focuses a table.

@@ -21,8 +21,8 @@ use axum::Router;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use model::api::{
-    self, Connection, DiffRequest, Health, HistoryRequest, Refresh, Served, SnapshotRef,
-    SnapshotRequest, StoreKind,
+    self, Connection, DiffRequest, ExportFormat, ExportRequest, Health, HistoryRequest, Refresh,
+    Served, SnapshotRef, SnapshotRequest, StoreKind,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -67,6 +67,7 @@ pub fn router(service: Arc<Service>) -> Router {
             api::HISTORY_PATH,
             post(history).fallback(method_not_allowed),
         )
+        .route(api::EXPORT_PATH, post(export).fallback(method_not_allowed))
         .route(api::HEALTH_PATH, get(healthz).fallback(method_not_allowed))
         .fallback(not_found)
         .with_state(service)
@@ -314,6 +315,37 @@ pub fn parse_snapshot_request(
         connection: conn,
         refresh,
         visible_tables,
+    })
+}
+
+/// Validates an export request body: the connection fields, `format` (required) and
+/// `refresh` (`cache` or `force`; an export is of the whole snapshot, so not `visible`).
+pub fn parse_export_request(
+    body: &Map<String, Value>,
+    cfg: &Config,
+) -> Result<ExportRequest, ApiError> {
+    let formats = "format must be \"mermaid\", \"dbml\" or \"markdown\"";
+    let format = match body.get("format") {
+        Some(Value::String(s)) => ExportFormat::parse(s)
+            .ok_or_else(|| ApiError::bad("format", format!("{formats}, got {s:?}")))?,
+        None | Some(Value::Null) => return Err(ApiError::bad("format", formats)),
+        Some(_) => return Err(ApiError::bad("format", formats)),
+    };
+    let refresh = match body.get("refresh") {
+        None | Some(Value::Null) => Refresh::Cache,
+        Some(Value::String(s)) if s == "cache" => Refresh::Cache,
+        Some(Value::String(s)) if s == "force" => Refresh::Force,
+        Some(_) => {
+            return Err(ApiError::bad(
+                "refresh",
+                "refresh must be \"cache\" or \"force\" for an export",
+            ))
+        }
+    };
+    Ok(ExportRequest {
+        connection: parse_connection(body, cfg)?,
+        format,
+        refresh,
     })
 }
 
@@ -578,6 +610,51 @@ fn json_response<T: Serialize>(value: &T, headers: &HeaderMap) -> Result<Respons
         vec![Bytes::from(json)]
     };
     Ok(json_chunks(chunks, gzip))
+}
+
+async fn export(
+    State(service): State<Arc<Service>>,
+    context: Context,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let cfg = service.config();
+    before_body(cfg, &context, &headers)?;
+    let body = json_object(body, cfg).await?;
+    let mut req = parse_export_request(&body, cfg)?;
+    scope(&mut req.connection, cfg, &context)?;
+    let exported = within_budget(cfg, service.export(req)).await?;
+    text_response(exported, &headers)
+}
+
+/// An export: its text with the format's type, as a download named for the format,
+/// gzip'd when the client accepts it and the text is big enough to gain.
+fn text_response(
+    exported: crate::service::Exported,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let text = exported.text.into_bytes();
+    let gzip = text.len() > 1024 && accepts_gzip(headers);
+    let chunks = if gzip {
+        let whole = crate::gzip::segment(&text, flate2::Compression::fast(), true);
+        crate::gzip::member(&[&whole])
+    } else {
+        vec![Bytes::from(text)]
+    };
+    let mut resp = json_chunks(chunks, gzip);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(exported.format.content_type()),
+    );
+    let disposition = format!("attachment; filename=\"{}\"", exported.format.file_name());
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&exported.captured_at) {
+        h.insert("x-snapshot-captured-at", v);
+    }
+    Ok(resp)
 }
 
 async fn history(

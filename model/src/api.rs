@@ -19,6 +19,8 @@ pub const DIFF_PATH: &str = "/api/v1/introspect/postgres/diff";
 pub const HISTORY_PATH: &str = "/api/v1/introspect/postgres/history";
 /// `GET`: liveness and tier usage ([`Health`]).
 pub const HEALTH_PATH: &str = "/healthz";
+/// `POST`: the snapshot as Mermaid, DBML or Markdown text ([`ExportRequest`]).
+pub const EXPORT_PATH: &str = "/api/v1/introspect/postgres/export";
 
 /// The default cap on `visibleTables` in one request (the server's `MAX_VISIBLE_TABLES`
 /// setting starts here; the web app never sends more).
@@ -237,6 +239,81 @@ pub struct HistoryRequest {
 
 fn history_default_limit() -> usize {
     HISTORY_DEFAULT_LIMIT
+}
+
+/// A text format `POST` [`EXPORT_PATH`] writes the snapshot in ([`crate::export`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// Mermaid `erDiagram`.
+    Mermaid,
+    /// DBML (dbdiagram.io, dbdocs).
+    Dbml,
+    /// Markdown documentation.
+    Markdown,
+}
+
+impl ExportFormat {
+    /// Every format, in the order the API documents them.
+    pub const ALL: [ExportFormat; 3] = [
+        ExportFormat::Mermaid,
+        ExportFormat::Dbml,
+        ExportFormat::Markdown,
+    ];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Mermaid => "mermaid",
+            ExportFormat::Dbml => "dbml",
+            ExportFormat::Markdown => "markdown",
+        }
+    }
+
+    /// The format a wire spelling names, if any.
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        ExportFormat::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The response's `Content-Type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Mermaid | ExportFormat::Dbml => "text/plain; charset=utf-8",
+            ExportFormat::Markdown => "text/markdown; charset=utf-8",
+        }
+    }
+
+    /// The file name a download gets.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ExportFormat::Mermaid => "schema.mmd",
+            ExportFormat::Dbml => "schema.dbml",
+            ExportFormat::Markdown => "schema.md",
+        }
+    }
+
+    /// The snapshot written in this format.
+    pub fn write(self, snapshot: &Snapshot) -> String {
+        match self {
+            ExportFormat::Mermaid => crate::export::mermaid(snapshot),
+            ExportFormat::Dbml => crate::export::dbml(snapshot),
+            ExportFormat::Markdown => crate::export::markdown(snapshot),
+        }
+    }
+}
+
+/// The body of `POST` [`EXPORT_PATH`].
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    /// Which connection and schemas.
+    #[serde(flatten)]
+    pub connection: Connection,
+    /// The text format.
+    pub format: ExportFormat,
+    /// How the snapshot may be served: `cache` (the default) or `force`.
+    #[serde(default)]
+    pub refresh: Refresh,
 }
 
 /// How the snapshot was found in the tiers.

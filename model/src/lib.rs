@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod diff;
+pub mod export;
 pub mod keys;
 pub mod merge;
 pub mod normalize;

@@ -6,13 +6,14 @@
 //! ([`Service::resolve`]). Each step lives beside it: [`tier`] (store calls), [`catalog`]
 //! (the target database, the seam unit tests replace), [`latest`]
 //! (loaders), [`fresh`] (read, single flight, publish), [`lease`] (the cross-process
-//! read lease), [`visible`], [`diff`], [`history`], [`time`]. It must never hand a URL or
+//! read lease), [`visible`], [`diff`], [`history`], [`export`], [`time`]. It must never hand a URL or
 //! credential to a log, a key or a response (only connection keys leave here), and a
 //! persistence failure must never cost the caller the fresh snapshot.
 
 mod catalog;
 mod diff;
 mod drift;
+mod export;
 mod fresh;
 mod history;
 mod latest;
@@ -40,6 +41,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tier::StoreTier;
 
+pub use self::export::Exported;
 pub use self::time::now_iso;
 
 /// A snapshot as the service answers it; `http` writes it around the cached JSON.

@@ -3,6 +3,7 @@
 
 mod conformance;
 mod drift_rules;
+mod export;
 mod harness;
 mod hostile;
 mod introspect;

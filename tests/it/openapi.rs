@@ -116,6 +116,7 @@ async fn the_document_matches_the_router_and_real_responses() {
         api::SNAPSHOT_PATH,
         api::DIFF_PATH,
         api::HISTORY_PATH,
+        api::EXPORT_PATH,
         api::HEALTH_PATH,
     ];
     routed.sort();
@@ -149,6 +150,13 @@ async fn the_document_matches_the_router_and_real_responses() {
         .post(api::HISTORY_PATH, &with(json!({"limit": 5})))
         .await;
     check(&doc, api::HISTORY_PATH, "post", status, &body);
+    // An export's errors are JSON like every other route's (its 200 is text, tested in
+    // `export`).
+    let (status, body) = server
+        .post(api::EXPORT_PATH, &with(json!({"format": "pdf"})))
+        .await;
+    assert_eq!(status, 400);
+    check(&doc, api::EXPORT_PATH, "post", status, &body);
     let health: Value = reqwest::get(server.url(api::HEALTH_PATH))
         .await
         .unwrap()

@@ -1,17 +1,118 @@
 //! Configuration from the environment (ARCHITECTURE.md, "Decisions so far"; every
 //! variable is in the README), read once at start.
 //!
-//! Owns parsing and defaults. It must never log a secret value (the connection-key secret,
-//! the app database URL or a configured target URL); [`Config::describe`] says what is
+//! Owns parsing, validation and defaults: a value that cannot work (a configured target
+//! that is not a PostgreSQL URL, a number that is not one) stops the start with a message
+//! naming the variable. It must never log a secret value (the connection-key secret, the
+//! app database URL or a configured target URL); [`Config::describe`] says what is
 //! configured without them.
 
 use crate::introspect::{ReadBudget, TargetOptions};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// The development default for `CONNECTION_KEY_SECRET`; the service warns when it runs
-/// with it, and refuses to under the Lambda runtime.
-pub const DEV_CONNECTION_KEY_SECRET: &str = "catalog-snapshot-development-secret";
+/// The connection-key secret local deployments used before the service generated its
+/// own. It is public (it is in this file), so it keys nothing new: the service only
+/// uses it to find snapshots stored under it before (see `Service` key adoption).
+pub const LEGACY_DEV_CONNECTION_KEY_SECRET: &str = "catalog-snapshot-development-secret";
+
+/// Which workspaces may use a configured connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workspaces {
+    /// Every caller (`"*"`, or a plain URL: single-tenant deployments).
+    Any,
+    /// Only callers acting in one of these workspaces.
+    Only(BTreeSet<String>),
+}
+
+/// One `TARGET_CONNECTIONS` entry. Deliberately not `Debug`: it holds a URL with a
+/// password.
+#[derive(Clone)]
+pub struct Connection {
+    pub url: String,
+    pub workspaces: Workspaces,
+}
+
+impl Connection {
+    /// Whether a caller acting in `workspace` (none: no workspace) may use it.
+    pub fn allows(&self, workspace: Option<&str>) -> bool {
+        match &self.workspaces {
+            Workspaces::Any => true,
+            Workspaces::Only(set) => workspace.is_some_and(|w| set.contains(w)),
+        }
+    }
+}
+
+/// Parses `TARGET_CONNECTIONS`: a JSON object of `connectionId` -> either a URL string
+/// (any workspace) or `{"url": "...", "workspaces": ["ws-a", ...]}` (`["*"]`: any).
+/// Every URL is validated here, so a typo stops the start instead of failing requests.
+/// Messages name the connection id, never the URL.
+pub fn parse_connections(json: &str) -> Result<BTreeMap<String, Connection>, String> {
+    const SHAPE: &str = "TARGET_CONNECTIONS must be a JSON object of connectionId -> database URL, or -> {\"url\": URL, \"workspaces\": [workspace ids, or \"*\"]}";
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|_| SHAPE.to_string())?;
+    let mut out = BTreeMap::new();
+    for (id, value) in map {
+        let name = format!("TARGET_CONNECTIONS[{id:?}]");
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            return Err(
+                "TARGET_CONNECTIONS has an empty connectionId or one with control characters"
+                    .into(),
+            );
+        }
+        let (url, workspaces) = match value {
+            serde_json::Value::String(url) => (url, Workspaces::Any),
+            serde_json::Value::Object(mut fields) => {
+                let url = match fields.remove("url") {
+                    Some(serde_json::Value::String(u)) => u,
+                    _ => return Err(format!("{name} needs \"url\": a database URL string")),
+                };
+                let list = match fields.remove("workspaces") {
+                    Some(serde_json::Value::Array(list)) => list,
+                    _ => {
+                        return Err(format!(
+                            "{name} needs \"workspaces\": the workspace ids that may use it, or [\"*\"] for any"
+                        ))
+                    }
+                };
+                if let Some(extra) = fields.keys().next() {
+                    return Err(format!(
+                        "{name} has an unknown field {extra:?} (only \"url\" and \"workspaces\")"
+                    ));
+                }
+                let mut set = BTreeSet::new();
+                for w in list {
+                    match w {
+                        serde_json::Value::String(w) if !w.trim().is_empty() => {
+                            set.insert(w.trim().to_string());
+                        }
+                        _ => {
+                            return Err(format!(
+                                "{name}: \"workspaces\" must hold non-empty strings"
+                            ))
+                        }
+                    }
+                }
+                if set.is_empty() {
+                    return Err(format!(
+                        "{name}: \"workspaces\" is empty, so no caller could use it (use [\"*\"] for any)"
+                    ));
+                }
+                if set.contains("*") {
+                    (url, Workspaces::Any)
+                } else {
+                    (url, Workspaces::Only(set))
+                }
+            }
+            _ => return Err(format!("{name}: {SHAPE}")),
+        };
+        crate::input::check_target_url(&url)
+            .and_then(|()| crate::connkey::parse_target(&url).map(drop))
+            .map_err(|m| format!("{name}: the URL {m}"))?;
+        out.insert(id, Connection { url, workspaces });
+    }
+    Ok(out)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChoice {
@@ -30,11 +131,13 @@ pub struct Config {
     pub lambda: bool,
     pub port: u16,
     pub store: StoreChoice,
-    pub connection_key_secret: Vec<u8>,
-    pub secret_is_default: bool,
+    /// `CONNECTION_KEY_SECRET`; `None`: the service generates one and keeps it in the
+    /// persistent tier (per process when memory-only).
+    pub connection_key_secret: Option<Vec<u8>>,
     pub allow_raw_database_url: bool,
     /// `REQUIRE_AUTH`: every request must carry an authorizer identity with a workspace
-    /// claim (API Gateway's JWT or Lambda authorizer context).
+    /// claim (API Gateway's JWT or Lambda authorizer context). On by default under the
+    /// Lambda runtime, off locally.
     pub require_auth: bool,
     /// `WORKSPACE_CLAIM`: the claim naming the caller's workspace.
     pub workspace_claim: String,
@@ -42,8 +145,9 @@ pub struct Config {
     pub tls: std::sync::Arc<crate::tls::TlsPolicy>,
     /// `TARGET_ALLOWED_HOSTS`: the hosts and ranges targets may be on (empty: any).
     pub target_policy: crate::target_policy::TargetPolicy,
-    /// `connectionId` -> target URL, from `TARGET_CONNECTIONS` (a JSON object).
-    pub connections: BTreeMap<String, String>,
+    /// `connectionId` -> target URL and the workspaces allowed to use it, from
+    /// `TARGET_CONNECTIONS` (validated at start).
+    pub connections: BTreeMap<String, Connection>,
     pub mem_ttl: Duration,
     pub mem_max_bytes: usize,
     pub db_max_age: Duration,
@@ -170,38 +274,28 @@ impl Config {
                 ))
             }
         };
-        let (secret, secret_is_default) = match get("CONNECTION_KEY_SECRET") {
-            Some(s) if s.len() < 16 => {
-                return Err("CONNECTION_KEY_SECRET must be at least 16 characters".into())
-            }
-            Some(s) => (s.into_bytes(), false),
-            None if lambda => {
-                return Err(
-                    "CONNECTION_KEY_SECRET must be set under the Lambda runtime (keys must be \
-                     stable across containers and secret)"
+        let secret =
+            match get("CONNECTION_KEY_SECRET") {
+                Some(s) if s.len() < 16 => {
+                    return Err("CONNECTION_KEY_SECRET must be at least 16 characters".into())
+                }
+                Some(s) if s == LEGACY_DEV_CONNECTION_KEY_SECRET => return Err(
+                    "CONNECTION_KEY_SECRET is the old public development default: unset it (the \
+                     service then generates and keeps its own) or set a secret of your own"
                         .into(),
-                )
-            }
-            None => (DEV_CONNECTION_KEY_SECRET.as_bytes().to_vec(), true),
-        };
+                ),
+                Some(s) => Some(s.into_bytes()),
+                None => None,
+            };
         let connections = match get("TARGET_CONNECTIONS") {
             None => BTreeMap::new(),
-            Some(json) => {
-                let map =
-                    serde_json::from_str::<BTreeMap<String, String>>(&json).map_err(|_| {
-                        "TARGET_CONNECTIONS must be a JSON object of connectionId -> database URL"
-                            .to_string()
-                    })?;
-                validate_connections(&map)?;
-                map
-            }
+            Some(json) => parse_connections(&json)?,
         };
         let cfg = Config {
             lambda,
             port: num(lookup, "PORT", 3000)?,
             store,
             connection_key_secret: secret,
-            secret_is_default,
             allow_raw_database_url: flag(lookup, "ALLOW_RAW_DATABASE_URL", !lambda)?,
             tls: std::sync::Arc::new({
                 let mut tls = match get("TARGET_TLS_CA_FILE") {
@@ -216,7 +310,7 @@ impl Config {
                     flag(lookup, crate::introspect::ALLOW_UNVERIFIED_PASSWORD, false)?;
                 tls
             }),
-            require_auth: flag(lookup, "REQUIRE_AUTH", false)?,
+            require_auth: flag(lookup, "REQUIRE_AUTH", lambda)?,
             workspace_claim: get("WORKSPACE_CLAIM").unwrap_or_else(|| "workspace_id".into()),
             target_policy: crate::target_policy::TargetPolicy::parse(
                 &get("TARGET_ALLOWED_HOSTS").unwrap_or_default(),
@@ -351,19 +445,55 @@ impl Config {
             ),
         };
         format!(
-            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} connections={} targetAllowlist={} maxCatalogTables={} maxCatalogColumns={} secret={}",
+            "mode={} store={} memTtlMs={} memMaxBytes={} dbMaxAgeMs={} rawUrls={} requireAuth={} connections={} targetAllowlist={} maxCatalogTables={} maxCatalogColumns={} secret={}",
             if self.lambda { "lambda" } else { "local" },
             store,
             self.mem_ttl.as_millis(),
             self.mem_max_bytes,
             self.db_max_age.as_millis(),
             self.allow_raw_database_url,
+            self.require_auth,
             self.connections.len(),
             self.target_policy.is_configured(),
             self.target.budget.max_relations,
             self.target.budget.max_columns,
-            if self.secret_is_default { "development default" } else { "configured" },
+            match (&self.connection_key_secret, &self.store) {
+                (Some(_), _) => "configured",
+                (None, StoreChoice::None) => "generated per process",
+                (None, _) => "generated, kept in the store",
+            },
         )
+    }
+
+    /// What an operator should know at start: settings that weaken isolation.
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.lambda && !self.require_auth {
+            out.push(
+                "REQUIRE_AUTH=false under the Lambda runtime: requests need no authorizer identity \
+                 and the body's workspaceId is trusted, so any caller can act as any workspace"
+                    .to_string(),
+            );
+        }
+        let open: Vec<&str> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.workspaces == Workspaces::Any)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if self.require_auth && !open.is_empty() {
+            out.push(format!(
+                "TARGET_CONNECTIONS open to every workspace (a plain URL or [\"*\"]): {}; bind each to its workspaces with {{\"url\": ..., \"workspaces\": [...]}}",
+                open.join(", ")
+            ));
+        }
+        if self.connection_key_secret.is_none() {
+            out.push(match self.store {
+                StoreChoice::None => "CONNECTION_KEY_SECRET is not set and there is no persistent store: connection keys use a secret generated for this process".to_string(),
+                _ => "CONNECTION_KEY_SECRET is not set: connection keys use the secret this deployment generated and keeps in its snapshot store".to_string(),
+            });
+        }
+        out
     }
 
     pub fn store_name(&self) -> &'static str {
@@ -373,24 +503,6 @@ impl Config {
             StoreChoice::DynamoDb { .. } => "dynamodb",
         }
     }
-}
-
-/// Refuses, at start, a `TARGET_CONNECTIONS` entry that would only fail at request time:
-/// an empty id, or a value that is not a PostgreSQL URL the service can use. The message
-/// names the id and never repeats the URL.
-fn validate_connections(map: &BTreeMap<String, String>) -> Result<(), String> {
-    for (id, url) in map {
-        if id.trim().is_empty() || id.chars().any(char::is_control) {
-            return Err(
-                "TARGET_CONNECTIONS has an empty connectionId or one with control characters"
-                    .into(),
-            );
-        }
-        crate::input::check_target_url(url)
-            .and_then(|()| crate::connkey::parse_target(url).map(drop))
-            .map_err(|m| format!("TARGET_CONNECTIONS entry {id:?}: the URL {m}"))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -434,7 +546,8 @@ mod tests {
         assert_eq!(c.mem_ttl, Duration::from_secs(60));
         assert_eq!(c.db_max_age, Duration::from_secs(600));
         assert!(c.allow_raw_database_url);
-        assert!(c.secret_is_default);
+        assert!(c.connection_key_secret.is_none());
+        assert!(!c.require_auth);
     }
 
     #[test]
@@ -446,14 +559,70 @@ mod tests {
     }
 
     #[test]
-    fn lambda_needs_a_secret_and_disables_raw_urls() {
-        assert!(cfg(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).is_err());
+    fn lambda_requires_auth_and_disables_raw_urls_by_default() {
+        let c = cfg(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).unwrap();
+        assert!(c.lambda && !c.allow_raw_database_url);
+        assert!(c.require_auth, "authorization is on unless turned off");
+        assert!(c.connection_key_secret.is_none(), "a secret is generated");
         let c = cfg(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("REQUIRE_AUTH", "false"),
             ("CONNECTION_KEY_SECRET", "0123456789abcdef0123"),
         ])
         .unwrap();
-        assert!(c.lambda && !c.allow_raw_database_url);
+        assert!(!c.require_auth);
+        assert_eq!(
+            c.connection_key_secret.as_deref(),
+            Some(&b"0123456789abcdef0123"[..])
+        );
+        assert!(c.describe().contains("requireAuth=false"));
+        let e = cfg(&[("CONNECTION_KEY_SECRET", LEGACY_DEV_CONNECTION_KEY_SECRET)]).unwrap_err();
+        assert!(e.contains("public"), "{e}");
+    }
+
+    #[test]
+    fn target_connections_bind_ids_to_workspaces_and_are_validated() {
+        let c = cfg(&[(
+            "TARGET_CONNECTIONS",
+            r#"{"single": "postgres://u:pw@h/db",
+                "tenant-a": {"url": "postgres://u:pw@a/db", "workspaces": ["ws-a", "ws-c"]},
+                "shared": {"url": "postgresql://u:pw@s/db", "workspaces": ["*"]}}"#,
+        )])
+        .unwrap();
+        assert!(c.connections["single"].allows(None));
+        assert!(c.connections["single"].allows(Some("ws-b")));
+        let a = &c.connections["tenant-a"];
+        assert!(a.allows(Some("ws-a")) && a.allows(Some("ws-c")));
+        assert!(!a.allows(Some("ws-b")) && !a.allows(None));
+        assert_eq!(c.connections["shared"].workspaces, Workspaces::Any);
+        for (bad, want) in [
+            (
+                r#"{"x": "not a url at all"}"#,
+                r#"TARGET_CONNECTIONS["x"]: the URL must be a postgres://"#,
+            ),
+            (
+                r#"{"x": "mysql://u:secretpw@h/db"}"#,
+                r#"TARGET_CONNECTIONS["x"]"#,
+            ),
+            (r#"{"x": {"url": "postgres://u:pw@h/db"}}"#, "workspaces"),
+            (
+                r#"{"x": {"url": "postgres://u:pw@h/db", "workspaces": []}}"#,
+                "empty",
+            ),
+            (
+                r#"{"x": {"url": "postgres://u:pw@h/db", "workspaces": ["a"], "role": 1}}"#,
+                "unknown field",
+            ),
+            (r#"{"x": {"workspaces": ["a"]}}"#, "url"),
+            (r#"{"x": 5}"#, "TARGET_CONNECTIONS"),
+            (r#"["postgres://u:pw@h/db"]"#, "JSON object"),
+        ] {
+            let e = cfg(&[("TARGET_CONNECTIONS", bad)])
+                .err()
+                .unwrap_or_default();
+            assert!(e.contains(want), "{bad}: {e}");
+            assert!(!e.contains("secretpw") && !e.contains("pw@"), "{e}");
+        }
     }
 
     #[test]

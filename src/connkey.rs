@@ -1,10 +1,20 @@
 //! Connection keys (ARCHITECTURE.md, "Decisions so far"): how a target connection and
 //! schema set are named in cache keys, stored rows, logs and responses.
 //!
-//! Owns target URL validation and normalization and the keyed hash (HMAC-SHA256 with
-//! `CONNECTION_KEY_SECRET`) over the normalized URL *including its credentials*, so a
-//! caller with a wrong password never shares a key with the right one. It must never
-//! return, log or format a URL or any part of its credentials.
+//! Owns target URL validation and normalization and the keyed hashes (HMAC-SHA256 with
+//! the connection-key secret: `CONNECTION_KEY_SECRET`, or the one the service generated):
+//!
+//! - a raw URL is keyed over its normalized form *including its credentials*, so a
+//!   caller with a wrong password never shares a key with the right one, and over every
+//!   parameter that selects a server (hosts, ports, `hostaddr`, `target_session_attrs`,
+//!   `load_balance_hosts`, database, user, options, TLS mode);
+//! - a configured `connectionId` is a logical connection, keyed over the id (and the
+//!   workspace): its history, drift and caches survive a rotated password, a new host or
+//!   a new major version (the configured URL is the operator's, never the caller's);
+//! - what responses and logs carry is a separately keyed short id ([`public_id`]), never
+//!   the key rows are stored under.
+//!
+//! It must never return, log or format a URL or any part of its credentials.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -49,7 +59,7 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
     };
     let user = cfg.get_user().unwrap_or("");
     let dbname = cfg.get_dbname().unwrap_or(user);
-    let normalized = serde_json::json!({
+    let mut normalized = serde_json::json!({
         "hosts": hosts,
         "ports": ports,
         "user": user,
@@ -57,8 +67,41 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
         "dbname": dbname,
         "options": cfg.get_options(),
         "sslmode": format!("{tls_mode:?}"),
-    })
-    .to_string();
+    });
+    // The other parameters that choose which server answers. Added only when set, so the
+    // keys of URLs without them are what they were before these were covered.
+    let selects = [
+        (
+            "hostaddrs",
+            (!cfg.get_hostaddrs().is_empty()).then(|| {
+                serde_json::json!(cfg
+                    .get_hostaddrs()
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>())
+            }),
+        ),
+        (
+            "targetSessionAttrs",
+            match cfg.get_target_session_attrs() {
+                tokio_postgres::config::TargetSessionAttrs::Any => None,
+                other => Some(serde_json::json!(format!("{other:?}"))),
+            },
+        ),
+        (
+            "loadBalanceHosts",
+            match cfg.get_load_balance_hosts() {
+                tokio_postgres::config::LoadBalanceHosts::Disable => None,
+                other => Some(serde_json::json!(format!("{other:?}"))),
+            },
+        ),
+    ];
+    for (name, value) in selects {
+        if let (Some(v), Some(map)) = (value, normalized.as_object_mut()) {
+            map.insert(name.to_string(), v);
+        }
+    }
+    let normalized = normalized.to_string();
     Ok(Target {
         url: raw.to_string(),
         normalized,
@@ -83,6 +126,32 @@ impl Target {
         let tag = mac.finalize().into_bytes();
         format!("ck_{}", hex::encode(&tag[..16]))
     }
+}
+
+/// The key of a configured connection id: `ck_` + 32 hex chars of
+/// HMAC-SHA256(secret, workspace + id). Independent of the URL the id resolves to.
+pub fn connection_id_key(secret: &[u8], workspace_id: Option<&str>, connection_id: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(b"catalog-snapshot/connection-id/v1\n");
+    mac.update(workspace_id.unwrap_or("").as_bytes());
+    mac.update(b"\n");
+    mac.update(connection_id.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    format!("ck_{}", hex::encode(&tag[..16]))
+}
+
+/// What responses (`cache.key`) and logs call a (connection, schemas) pair: `cs_` + 16
+/// hex chars of an HMAC keyed separately from the store key, so it names the pair
+/// stably without revealing the key rows are stored under (or anything to guess a
+/// password against).
+pub fn public_id(secret: &[u8], cache_key: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(b"catalog-snapshot/public-id/v1\n");
+    mac.update(cache_key.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    format!("cs_{}", hex::encode(&tag[..8]))
 }
 
 /// Normalizes a schema list: trimmed, sorted, deduplicated.
@@ -155,6 +224,54 @@ mod tests {
             t.connection_key(SECRET, Some("w1")),
             t.connection_key(SECRET, Some("w2"))
         );
+    }
+
+    #[test]
+    fn every_server_selecting_parameter_is_in_the_key() {
+        let base = "postgres://alice:pw@db.example.com:5432/app";
+        let plain = key(base);
+        for extra in [
+            "hostaddr=10.0.0.7",
+            "target_session_attrs=read-write",
+            "load_balance_hosts=random",
+            "options=-c%20search_path%3Dother",
+            "sslmode=require",
+        ] {
+            assert_ne!(key(&format!("{base}?{extra}")), plain, "{extra}");
+        }
+        assert_ne!(
+            key(&format!("{base}?hostaddr=10.0.0.7")),
+            key(&format!("{base}?hostaddr=10.0.0.8"))
+        );
+        // Parameters that do not choose a server leave the key alone.
+        assert_eq!(key(&format!("{base}?connect_timeout=3")), plain);
+        assert_eq!(key(&format!("{base}?application_name=x")), plain);
+    }
+
+    #[test]
+    fn url_keys_without_new_parameters_are_unchanged() {
+        // The key scheme stored rows were written with; it must not move.
+        assert_eq!(
+            key("postgres://alice:pw@db.example.com:5432/app"),
+            "ck_b2aba021f75af20fb8f7722286bceb6c"
+        );
+    }
+
+    #[test]
+    fn connection_id_keys_ignore_the_url_and_public_ids_hide_the_key() {
+        let a = connection_id_key(SECRET, Some("ws-a"), "prod");
+        assert_eq!(a, connection_id_key(SECRET, Some("ws-a"), "prod"));
+        assert_ne!(a, connection_id_key(SECRET, Some("ws-b"), "prod"));
+        assert_ne!(a, connection_id_key(SECRET, Some("ws-a"), "prod2"));
+        assert_ne!(
+            a,
+            connection_id_key(b"another-secret-x", Some("ws-a"), "prod")
+        );
+        let cache = cache_key(&a, r#"["public"]"#);
+        let p = public_id(SECRET, &cache);
+        assert!(p.starts_with("cs_") && p.len() == 19, "{p}");
+        assert!(!p.contains(&a[3..19]) && !cache.contains(&p[3..]));
+        assert_ne!(p, public_id(b"another-secret-x", &cache));
     }
 
     #[test]

@@ -29,8 +29,8 @@ async fn main() -> ExitCode {
     if !fetched.is_empty() {
         tracing::info!(variables = ?fetched.names(), "read from Secrets Manager");
     }
-    if cfg.secret_is_default {
-        tracing::warn!("CONNECTION_KEY_SECRET is not set: using the development default; set a secret in any shared deployment");
+    for warning in cfg.startup_warnings() {
+        tracing::warn!("{warning}");
     }
     if cfg.store_name() == "none" {
         tracing::warn!("no persistent store configured (APP_DATABASE_URL / SNAPSHOT_STORE): running memory-only");

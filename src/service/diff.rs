@@ -15,12 +15,17 @@ use std::sync::Arc;
 impl Service {
     /// POST /api/v1/introspect/postgres/diff
     pub async fn diff(self: &Arc<Self>, req: DiffRequest) -> Result<DiffResponse, ApiError> {
+        let resolved = self.resolve(&req.connection).await?;
+        if req.from != SnapshotRef::Fresh || req.to != SnapshotRef::Fresh {
+            self.prove_credentials(&resolved).await?;
+        }
         let Resolved {
             keys,
             target,
             schemas,
             workspace,
-        } = self.resolve(&req.connection)?;
+            raw,
+        } = resolved;
         // Stored sides first: a fresh read becomes the latest once it is persisted.
         let mut target = Some(target);
         let mut sides: [Option<Arc<CachedSnapshot>>; 2] = [None, None];
@@ -37,6 +42,7 @@ impl Service {
                                 target,
                                 schemas: schemas.clone(),
                                 workspace: workspace.clone(),
+                                raw,
                             };
                             let refresh =
                                 RefreshInfo::plain(Refresh::Force, PerformedRefresh::Full);

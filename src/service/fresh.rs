@@ -98,10 +98,14 @@ impl Service {
             target,
             schemas,
             workspace,
+            ..
         } = resolved;
         self.release_leftover_leases(&keys).await;
         let seen = self.latest_known_summary(&keys).await;
-        let holder = format!("{:016x}", rand::random::<u64>());
+        // One holder id per process: single flight means this process never reads one
+        // key twice at once, so a lease it holds (even one it could not give back after
+        // a store outage) is its own to renew, never one to wait on.
+        let holder = self.lease_holder.clone();
         let lease = match self.take_lease_or_wait(&keys, &holder, seen.as_ref()).await {
             LeaseOutcome::Served(outcome) => return Ok(Arc::new(outcome)),
             other => other,
@@ -139,6 +143,7 @@ impl Service {
                     .read_all(target, &pinned, &schemas, now_iso())
                     .await?
             };
+            self.credentials_worked(&keys);
             self.publish(&keys, snapshot, json, previous, workspace)
                 .await
         }
@@ -167,7 +172,7 @@ impl Service {
         self.settle_drift(keys, &snapshot, previous.as_ref(), &mut drift)
             .await;
         if drift.changed_since_last {
-            tracing::info!(key = %keys.cache, "schema changed since the last snapshot");
+            tracing::info!(key = %keys.public, "schema changed since the last snapshot");
         }
         let table_count = snapshot.meta.table_count;
         let mut cached = CachedSnapshot::from_snapshot_json(snapshot, json, drift);
@@ -197,7 +202,7 @@ impl Service {
                 }
             }
             Some(Err(e)) => {
-                tracing::error!(key = %keys.cache, store = %self.store_kind(), error = %e,
+                tracing::error!(key = %keys.public, store = %self.store_kind(), error = %e,
                     "snapshot was read but could not be persisted");
                 Persistence {
                     store: self.store_kind(),
@@ -213,7 +218,7 @@ impl Service {
         };
         let cached = Arc::new(cached);
         self.memory.put(&keys.cache, cached.clone());
-        tracing::info!(key = %keys.cache, source = "fresh", tables = table_count,
+        tracing::info!(key = %keys.public, source = "fresh", tables = table_count,
             saved = persistence.saved, "snapshot served");
         Ok(FreshOutcome {
             cached,

@@ -11,7 +11,9 @@ use model::api::{HistoryRequest, HistoryResponse, HISTORY_MAX_LIMIT};
 impl Service {
     /// POST /api/v1/introspect/postgres/history
     pub async fn history(&self, req: HistoryRequest) -> Result<HistoryResponse, ApiError> {
-        let keys = self.resolve(&req.connection)?.keys;
+        let resolved = self.resolve(&req.connection).await?;
+        self.prove_credentials(&resolved).await?;
+        let keys = resolved.keys;
         let limit = req.limit.clamp(1, HISTORY_MAX_LIMIT);
         let before = req.before.as_deref();
         let mut items = match self.store.at(&keys.store).history(limit + 1, before).await {

@@ -68,7 +68,7 @@ impl Service {
             }
             Ok(None) => None,
             Err(e) => {
-                tracing::warn!(key = %keys.cache, store = %self.store_kind(), error = %e,
+                tracing::warn!(key = %keys.public, store = %self.store_kind(), error = %e,
                     "snapshot store read failed; reading the catalog instead");
                 None
             }
@@ -83,7 +83,7 @@ impl Service {
         match self.store.at(&keys.store).load_latest().await? {
             Ok(latest) => latest.map(|l| Arc::new(CachedSnapshot::from_stored(l))),
             Err(e) => {
-                tracing::warn!(key = %keys.cache, error = %e, "snapshot store read failed");
+                tracing::warn!(key = %keys.public, error = %e, "snapshot store read failed");
                 None
             }
         }
@@ -95,7 +95,7 @@ impl Service {
         match self.store.at(&keys.store).latest_summary().await {
             Some(Ok(summary)) => return summary,
             Some(Err(e)) => {
-                tracing::warn!(key = %keys.cache, error = %e,
+                tracing::warn!(key = %keys.public, error = %e,
                     "snapshot store read failed; drift compares with the memory tier");
             }
             None => {}

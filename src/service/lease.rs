@@ -33,7 +33,7 @@ impl Service {
             return;
         }
         if let Some(Err(e)) = self.store.at(&keys.store).release_lease(holder).await {
-            tracing::warn!(key = %keys.cache, error = %e,
+            tracing::warn!(key = %keys.public, error = %e,
                 "read lease not released; released before this process next reads the key, else it expires by itself");
             self.remember_unreleased(keys, holder);
         }
@@ -92,7 +92,7 @@ impl Service {
                 None => return LeaseOutcome::NoStore,
                 Some(Ok(true)) => return LeaseOutcome::Held,
                 Some(Err(e)) => {
-                    tracing::warn!(key = %keys.cache, error = %e,
+                    tracing::warn!(key = %keys.public, error = %e,
                         "read lease unavailable; reading without it");
                     // The lease may have been taken all the same (an answer lost).
                     self.remember_unreleased(keys, holder);
@@ -101,14 +101,14 @@ impl Service {
                 Some(Ok(false)) => {}
             }
             if !waited {
-                tracing::info!(key = %keys.cache, "another process is reading this catalog; waiting for its snapshot");
+                tracing::info!(key = %keys.public, "another process is reading this catalog; waiting for its snapshot");
                 waited = true;
             }
             // A holder that died keeps its lease until it expires (`ttl`, the whole
             // request budget): wait at most half the budget, so this request can still
             // read and answer rather than time out.
             if started.elapsed() + LEASE_POLL >= ttl / 2 {
-                tracing::warn!(key = %keys.cache, "waited out the read lease; reading without it");
+                tracing::warn!(key = %keys.public, "waited out the read lease; reading without it");
                 return LeaseOutcome::NoStore;
             }
             tokio::time::sleep(LEASE_POLL).await;

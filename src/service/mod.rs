@@ -64,13 +64,29 @@ pub struct Service {
     /// Read leases this process took (or may have: the answer was lost) and could not
     /// give back, by cache key (see [`lease`]).
     unreleased: std::sync::Mutex<HashMap<String, Vec<String>>>,
+    /// The holder id of every read lease this process takes.
+    lease_holder: String,
+    /// The connection-key secret: configured, or generated and kept in the store (per
+    /// process when memory-only). Read once.
+    secret: tokio::sync::OnceCell<Vec<u8>>,
+    /// Connection-id keys whose snapshots under the previous key scheme this process
+    /// has adopted (see [`Service::adopt_legacy`]).
+    adopted: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Raw-URL connection keys and when their credentials last opened a connection.
+    proven: std::sync::Mutex<HashMap<String, std::time::Instant>>,
 }
 
 /// Names of one (connection, schemas) pair: never a credential.
 #[derive(Clone)]
 struct Keys {
     store: StoreKey,
+    /// The memory tier's key.
     cache: String,
+    /// What responses and logs call the pair: keyed apart from the store key.
+    public: String,
+    /// For a connection id: its key under the previous scheme (an HMAC of the URL),
+    /// whose snapshots are adopted.
+    legacy: Option<StoreKey>,
 }
 
 /// A request named and validated: what every step after [`Service::resolve`] needs.
@@ -80,6 +96,8 @@ struct Resolved {
     target: Target,
     schemas: Vec<String>,
     workspace: Option<String>,
+    /// A caller-supplied URL (raw-URL mode), whose credentials must keep working.
+    raw: bool,
 }
 
 impl Service {
@@ -101,7 +119,114 @@ impl Service {
             cfg,
             flights: std::sync::Mutex::new(HashMap::new()),
             unreleased: std::sync::Mutex::new(HashMap::new()),
+            lease_holder: format!("{:016x}", rand::random::<u64>()),
+            secret: tokio::sync::OnceCell::new(),
+            adopted: std::sync::Mutex::new(Default::default()),
+            proven: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The connection-key secret (see the `secret` field). A store that cannot be read
+    /// is a 503: keys made with another secret would hide every stored snapshot.
+    async fn secret(&self) -> Result<&[u8], ApiError> {
+        self.secret
+            .get_or_try_init(|| async {
+                if let Some(s) = &self.cfg.connection_key_secret {
+                    return Ok(s.clone());
+                }
+                let candidate: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+                match self
+                    .store
+                    .run(|s| {
+                        let c = candidate.clone();
+                        async move { s.shared_secret(&c).await }
+                    })
+                    .await
+                {
+                    None => Ok(candidate),
+                    Some(Ok(stored)) => Ok(stored),
+                    Some(Err(e)) => {
+                        tracing::error!(store = %self.store_kind(), error = %e,
+                            "cannot read the generated connection-key secret from the store");
+                        Err(ApiError::StoreUnavailable(format!(
+                            "the connection-key secret is kept in the snapshot store, which failed: {}",
+                            e.public_message()
+                        )))
+                    }
+                }
+            })
+            .await
+            .map(Vec::as_slice)
+    }
+
+    /// Moves a connection id's snapshots stored under the previous key scheme (an HMAC
+    /// of the URL it resolved to) to its logical key, once per key and process; a
+    /// failure is logged and tried again on the next request.
+    async fn adopt_legacy(&self, keys: &Keys) {
+        let Some(legacy) = &keys.legacy else { return };
+        let done = |set: &std::collections::HashSet<String>| set.contains(&keys.cache);
+        if done(&self.adopted.lock().unwrap_or_else(|p| p.into_inner())) {
+            return;
+        }
+        match self
+            .store
+            .run(|s| {
+                let (from, to) = (legacy.clone(), keys.store.clone());
+                async move { s.adopt(&from, &to).await }
+            })
+            .await
+        {
+            None | Some(Ok(_)) => {
+                self.adopted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(keys.cache.clone());
+            }
+            Some(Err(e)) => {
+                tracing::warn!(key = %keys.public, error = %e,
+                    "could not move snapshots stored under the previous key scheme; retried on the next request");
+            }
+        }
+    }
+
+    /// Raw-URL mode: before serving anything stored or cached to a caller-supplied URL,
+    /// its credentials must have opened a connection within `DB_MAX_AGE_MS` (a revoked
+    /// or rotated password stops reading). Connection ids are the operator's: exempt.
+    async fn prove_credentials(&self, resolved: &Resolved) -> Result<(), ApiError> {
+        if !resolved.raw {
+            return Ok(());
+        }
+        let key = &resolved.keys.store.connection_key;
+        let recent = self
+            .proven
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .is_some_and(|at| at.elapsed() <= self.cfg.db_max_age);
+        if recent {
+            return Ok(());
+        }
+        let pinned = self.check_target(&resolved.target).await?;
+        let client = crate::introspect::connect_pinned(
+            &resolved.target.url,
+            &self.cfg.target,
+            &pinned,
+            &self.cfg.tls,
+        )
+        .await?;
+        drop(client);
+        self.credentials_worked(&resolved.keys);
+        Ok(())
+    }
+
+    /// Records that a raw URL's credentials just opened a connection.
+    fn credentials_worked(&self, keys: &Keys) {
+        let mut proven = self.proven.lock().unwrap_or_else(|p| p.into_inner());
+        if proven.len() > 10_000 {
+            let max_age = self.cfg.db_max_age;
+            proven.retain(|_, at| at.elapsed() <= max_age);
+        }
+        proven.insert(keys.store.connection_key.clone(), std::time::Instant::now());
     }
 
     pub fn config(&self) -> &Config {
@@ -121,7 +246,10 @@ impl Service {
         if let Some(Err(e)) = self.store.prepare().await {
             tracing::warn!(store = %self.store_kind(), error = %e,
                 "snapshot store not ready; will retry on first use");
+            return;
         }
+        // Read (or create) the generated connection-key secret at start.
+        let _ = self.secret().await;
     }
 
     /// POST /api/v1/introspect/postgres/snapshot
@@ -129,19 +257,21 @@ impl Service {
         self: &Arc<Self>,
         req: SnapshotRequest,
     ) -> Result<SnapshotOutcome, ApiError> {
-        let resolved = self.resolve(&req.connection)?;
+        let resolved = self.resolve(&req.connection).await?;
         let keys = &resolved.keys;
         match req.refresh {
             Refresh::Cache => {
                 let served = RefreshInfo::plain(Refresh::Cache, PerformedRefresh::Cache);
+                // 0. A raw URL's credentials still work (at most DB_MAX_AGE_MS ago).
+                self.prove_credentials(&resolved).await?;
                 // 1. Memory tier.
                 if let Some(hit) = self.memory.get(&keys.cache) {
-                    tracing::info!(key = %keys.cache, source = "mem", "snapshot served");
+                    tracing::info!(key = %keys.public, source = "mem", "snapshot served");
                     return Ok(self.outcome(keys, Source::Mem, hit.value, served));
                 }
                 // 2. Persistent tier, when its latest is young enough.
                 if let Some(cached) = self.stored_latest_if_young(keys).await {
-                    tracing::info!(key = %keys.cache, source = "db", "snapshot served");
+                    tracing::info!(key = %keys.public, source = "db", "snapshot served");
                     self.memory.put(&keys.cache, cached.clone());
                     return Ok(self.outcome(keys, Source::Db, cached, served));
                 }
@@ -159,7 +289,11 @@ impl Service {
 
     /// Validates the target (raw URL or configured connection id) and names the
     /// (connection, schemas) pair. The returned [`Target`] is the only holder of the URL.
-    fn resolve(&self, conn: &Connection) -> Result<Resolved, ApiError> {
+    ///
+    /// A connection id is a logical connection, keyed by the id and workspace; one
+    /// outside its configured workspaces is answered exactly as an unknown id.
+    async fn resolve(&self, conn: &Connection) -> Result<Resolved, ApiError> {
+        let workspace = conn.workspace_id.as_deref();
         let target = if let Some(url) = &conn.target_database_url {
             if !self.cfg.allow_raw_database_url {
                 return Err(ApiError::bad(
@@ -170,9 +304,15 @@ impl Service {
             connkey::parse_target(url)
                 .map_err(|m| ApiError::bad("targetDatabaseUrl", format!("targetDatabaseUrl {m}")))?
         } else if let Some(id) = &conn.connection_id {
-            let url = self.cfg.connections.get(id).ok_or_else(|| {
-                ApiError::bad("connectionId", format!("unknown connectionId {id:?}"))
-            })?;
+            let url = self
+                .cfg
+                .connections
+                .get(id)
+                .filter(|c| c.allows(workspace))
+                .map(|c| &c.url)
+                .ok_or_else(|| {
+                    ApiError::bad("connectionId", format!("unknown connectionId {id:?}"))
+                })?;
             connkey::parse_target(url)
                 .map_err(|m| ApiError::Internal(format!("configured connection {id:?}: URL {m}")))?
         } else {
@@ -182,23 +322,47 @@ impl Service {
             ));
         };
         let schemas = connkey::normalize_schemas(&conn.schemas);
-        let connection_key = target.connection_key(
-            &self.cfg.connection_key_secret,
-            conn.workspace_id.as_deref(),
-        );
         let schemas_key = connkey::schemas_key(&schemas);
+        let secret = self.secret().await?;
+        let raw = conn.target_database_url.is_some();
+        let (connection_key, legacy) = match (&conn.connection_id, raw) {
+            (Some(id), false) => {
+                // Snapshots of this id stored before ids were logical connections were
+                // keyed by the URL with the configured secret (or the old public
+                // default, where none was set).
+                let legacy_secret = self
+                    .cfg
+                    .connection_key_secret
+                    .as_deref()
+                    .unwrap_or(crate::config::LEGACY_DEV_CONNECTION_KEY_SECRET.as_bytes());
+                let legacy = StoreKey {
+                    connection_key: target.connection_key(legacy_secret, workspace),
+                    schemas_key: schemas_key.clone(),
+                };
+                (
+                    connkey::connection_id_key(secret, workspace, id),
+                    Some(legacy),
+                )
+            }
+            _ => (target.connection_key(secret, workspace), None),
+        };
+        let cache = connkey::cache_key(&connection_key, &schemas_key);
         let keys = Keys {
-            cache: connkey::cache_key(&connection_key, &schemas_key),
+            public: connkey::public_id(secret, &cache),
+            cache,
             store: StoreKey {
                 connection_key,
                 schemas_key,
             },
+            legacy,
         };
+        self.adopt_legacy(&keys).await;
         Ok(Resolved {
             keys,
             target,
             schemas,
             workspace: conn.workspace_id.clone(),
+            raw,
         })
     }
 
@@ -250,7 +414,7 @@ impl Service {
         CacheInfo {
             hit,
             source,
-            key: keys.cache.clone(),
+            key: keys.public.clone(),
             ttl_ms: self.cfg.mem_ttl.as_millis() as u64,
             max_age_ms: self
                 .store

@@ -83,6 +83,7 @@ impl Service {
             target,
             schemas,
             workspace,
+            ..
         } = resolved;
         let pinned = self.check_target(&target).await?;
         let now = now_iso();
@@ -90,6 +91,7 @@ impl Service {
             .catalog
             .read_tables(target, &pinned, &schemas, &tables, now.clone())
             .await?;
+        self.credentials_worked(&keys);
         let (gone, unknown): (Vec<String>, Vec<String>) = missing
             .into_iter()
             .partition(|t| base_snapshot.tables.contains_key(t));

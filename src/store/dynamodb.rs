@@ -73,11 +73,12 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
-    KeyType, Put, PutRequest, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TimeToLiveStatus, TransactWriteItem, Update, WriteRequest,
+    KeyType, Put, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use model::api::StoreKind;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -157,6 +158,9 @@ struct Meta {
     body_bytes: usize,
     gzip_bytes: usize,
     sha256: String,
+    /// Whose body parts hold this snapshot's JSON: the id of the save that wrote them.
+    /// `None` (items written before refresh in place existed): the snapshot's own id.
+    body_id: Option<String>,
 }
 
 fn av_s(v: impl Into<String>) -> AttributeValue {
@@ -200,6 +204,14 @@ impl Meta {
         item.insert("bodyBytes".into(), av_n(self.body_bytes));
         item.insert("gzipBytes".into(), av_n(self.gzip_bytes));
         item.insert("sha256".into(), av_s(&self.sha256));
+        if let Some(b) = &self.body_id {
+            item.insert("bodyId".into(), av_s(b));
+        }
+    }
+
+    /// The id under which this snapshot's body parts are stored.
+    fn body(&self) -> &str {
+        self.body_id.as_deref().unwrap_or(&self.id)
     }
 
     fn from_item(item: &Item) -> Result<Meta, String> {
@@ -215,6 +227,7 @@ impl Meta {
             body_bytes: get_n(item, "bodyBytes")?,
             gzip_bytes: get_n(item, "gzipBytes")?,
             sha256: get_s(item, "sha256")?.to_string(),
+            body_id: get_s(item, "bodyId").ok().map(str::to_string),
         })
     }
 
@@ -259,15 +272,35 @@ pub fn body_sk(id: &str, n: usize) -> String {
     format!("body#{id}#{n:04}")
 }
 
-/// Ids this store issues: 13 digits, a dash, 8 lowercase hex digits.
+/// Ids this store issues: 13 digits, a dash, then 23 lowercase hex digits (7 of
+/// deciseconds from capture to save, 16 random: 64 bits), or 8 (ids issued before
+/// version 011 of the layout, 4 random bits; still read).
 fn valid_id(id: &str) -> bool {
     let b = id.as_bytes();
-    b.len() == 22
+    (b.len() == 22 || b.len() == 37)
         && b[..13].iter().all(u8::is_ascii_digit)
         && b[13] == b'-'
         && b[14..]
             .iter()
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// A new snapshot id for a save of `captured_ms` at `now_ms`: unique by construction
+/// (64 random bits), ordered by capture time, then by when it was saved.
+fn new_id(captured_ms: i64, now_ms: i64) -> String {
+    let since = (now_ms.saturating_sub(captured_ms).max(0) / 100).min(0x0fff_ffff);
+    format!(
+        "{captured_ms:013}-{since:07x}{:016x}",
+        rand::random::<u64>()
+    )
+}
+
+/// The partition key and sort key of the generated connection-key secret.
+const SETTINGS_PK: &str = "settings";
+const SECRET_SK: &str = "connection-key-secret";
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.code() == Some("ConditionalCheckFailedException")
 }
 
 /// Epoch nanoseconds of an RFC 3339 time.
@@ -585,7 +618,7 @@ impl DynamoStore {
     /// parts, wrong size or checksum) that a concurrent supersede can cause, so callers
     /// re-read before calling it corruption.
     async fn read_body(&self, pk: &str, meta: &Meta) -> Result<Result<Bytes, String>, StoreError> {
-        let prefix = format!("body#{}#", meta.id);
+        let prefix = format!("body#{}#", meta.body());
         let mut gz: Vec<u8> = Vec::with_capacity(meta.gzip_bytes);
         let mut n = 0usize;
         let mut start: Option<Item> = None;
@@ -604,7 +637,7 @@ impl DynamoStore {
                 .map_err(|e| self.sdk_err("Query", e))?;
             for item in out.items() {
                 let sk = get_s(item, "sk").unwrap_or("");
-                if sk != body_sk(&meta.id, n) {
+                if sk != body_sk(meta.body(), n) {
                     return Ok(Err(format!("body part {n} of {} is missing", meta.parts)));
                 }
                 match item.get("data") {
@@ -678,15 +711,35 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn put_request(item: Item) -> Result<WriteRequest, StoreError> {
-        Ok(WriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(build_err)?,
-            )
-            .build())
+    /// PutItem on the condition that the item does not exist yet: `Ok(false)` when it
+    /// does (nothing is written).
+    async fn put_if_absent(&self, item: Item) -> Result<bool, StoreError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.opts.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(self.sdk_err("PutItem", e)),
+        }
+    }
+
+    /// PutItem of an item of a new snapshot, which must not exist yet.
+    async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+        let sk = get_s(&item, "sk").unwrap_or("").to_string();
+        if self.put_if_absent(item).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "DynamoDB table {:?} already holds item {sk:?}: refusing to overwrite it",
+                self.opts.table
+            )))
+        }
     }
 
     fn delete_request(pk: &str, sk: String) -> Result<WriteRequest, StoreError> {
@@ -719,7 +772,74 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// The transaction that makes `meta` the latest, replacing `previous`.
+    /// The pointer Put for `meta`, on the condition that the pointer is still exactly
+    /// `previous` (same id and same body: a compare-and-swap, so two saves never both
+    /// move it from the same state).
+    fn pointer_put(
+        &self,
+        pk: &str,
+        key: &StoreKey,
+        meta: &Meta,
+        previous: Option<&Meta>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut pointer = key_item(pk, POINTER_SK);
+        meta.write_into(&mut pointer);
+        pointer.insert("connectionKey".into(), av_s(&key.connection_key));
+        pointer.insert("schemasKey".into(), av_s(&key.schemas_key));
+        pointer.insert("updatedAt".into(), av_s(now_iso()));
+        let mut put = Put::builder()
+            .table_name(&self.opts.table)
+            .set_item(Some(pointer));
+        put = match previous {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(prev) => {
+                let put = put
+                    .expression_attribute_names("#id", "id")
+                    .expression_attribute_values(":previous", av_s(&prev.id));
+                match &prev.body_id {
+                    None => {
+                        put.condition_expression("#id = :previous AND attribute_not_exists(bodyId)")
+                    }
+                    Some(body) => put
+                        .condition_expression("#id = :previous AND bodyId = :body")
+                        .expression_attribute_values(":body", av_s(body)),
+                }
+            }
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(build_err)?)
+            .build())
+    }
+
+    fn delete_action(&self, pk: &str, sk: String) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.opts.table)
+            .set_key(Some(key_item(pk, sk)))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// `REMOVE expiresAt` on the body parts of `meta` (the latest never expires).
+    fn keep_body(&self, pk: &str, meta: &Meta) -> Result<Vec<TransactWriteItem>, StoreError> {
+        if self.opts.ttl_days == 0 {
+            return Ok(Vec::new());
+        }
+        (0..meta.parts)
+            .map(|n| {
+                self.update(
+                    pk,
+                    body_sk(meta.body(), n),
+                    &format!("REMOVE {TTL_ATTRIBUTE}"),
+                    None,
+                    None,
+                )
+            })
+            .collect()
+    }
+
+    /// The transaction that makes `meta` the latest, replacing `previous` (which stays
+    /// in history and expires `ttl_days` from now).
     fn pointer_transaction(
         &self,
         pk: &str,
@@ -727,24 +847,7 @@ impl DynamoStore {
         meta: &Meta,
         previous: Option<&Meta>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let table = &self.opts.table;
-        let mut pointer = key_item(pk, POINTER_SK);
-        meta.write_into(&mut pointer);
-        pointer.insert("connectionKey".into(), av_s(&key.connection_key));
-        pointer.insert("schemasKey".into(), av_s(&key.schemas_key));
-        pointer.insert("updatedAt".into(), av_s(now_iso()));
-        let mut put = Put::builder().table_name(table).set_item(Some(pointer));
-        put = match previous {
-            None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(prev) => put
-                .condition_expression("#id = :previous AND #id < :new")
-                .expression_attribute_names("#id", "id")
-                .expression_attribute_values(":previous", av_s(&prev.id))
-                .expression_attribute_values(":new", av_s(&meta.id)),
-        };
-        let mut actions = vec![TransactWriteItem::builder()
-            .put(put.build().map_err(build_err)?)
-            .build()];
+        let mut actions = vec![self.pointer_put(pk, key, meta, previous)?];
         // Commit the new snapshot and lift its TTL: the latest never expires.
         actions.push(self.update(
             pk,
@@ -753,54 +856,70 @@ impl DynamoStore {
             None,
             Some("attribute_exists(pk)"),
         )?);
-        if self.opts.ttl_days > 0 {
-            for n in 0..meta.parts {
+        actions.extend(self.keep_body(pk, meta)?);
+        if let (Some(prev), Some(at)) = (previous, self.expires_from_now()) {
+            let values = HashMap::from([(":at".to_string(), av_n(at))]);
+            let mut sks = vec![summary_sk(&prev.id)];
+            sks.extend((0..prev.parts).map(|n| body_sk(prev.body(), n)));
+            for sk in sks {
                 actions.push(self.update(
                     pk,
-                    body_sk(&meta.id, n),
-                    &format!("REMOVE {TTL_ATTRIBUTE}"),
-                    None,
+                    sk,
+                    &format!("SET {TTL_ATTRIBUTE} = :at"),
+                    Some(values.clone()),
                     None,
                 )?);
-            }
-        }
-        if let Some(prev) = previous {
-            let mut sks = vec![summary_sk(&prev.id)];
-            sks.extend((0..prev.parts).map(|n| body_sk(&prev.id, n)));
-            if prev.deep_signature == meta.deep_signature {
-                // An unchanged re-read supersedes the latest: it leaves history.
-                for sk in sks {
-                    let delete = Delete::builder()
-                        .table_name(table)
-                        .set_key(Some(key_item(pk, sk)))
-                        .build()
-                        .map_err(build_err)?;
-                    actions.push(TransactWriteItem::builder().delete(delete).build());
-                }
-            } else if let Some(at) = self.expires_from_now() {
-                let values = HashMap::from([(":at".to_string(), av_n(at))]);
-                for sk in sks {
-                    actions.push(self.update(
-                        pk,
-                        sk,
-                        &format!("SET {TTL_ATTRIBUTE} = :at"),
-                        Some(values.clone()),
-                        None,
-                    )?);
-                }
             }
         }
         Ok(actions)
     }
 
-    /// Moves the pointer to `meta` unless a newer snapshot is the latest, in which case
-    /// `meta` is committed into history only. Returns whether `meta` became the latest.
+    /// The transaction that refreshes the latest, `current`, in place with the body
+    /// `fresh` saved: the pointer and `current`'s summary take `fresh`'s capture time,
+    /// signatures and body (keeping `current`'s id), `fresh`'s pending summary goes,
+    /// and `current`'s old body parts are deleted. At most 3 + 2 * 48 actions.
+    fn refresh_transaction(
+        &self,
+        pk: &str,
+        key: &StoreKey,
+        current: &Meta,
+        fresh: &Meta,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let refreshed = Meta {
+            id: current.id.clone(),
+            workspace_id: current.workspace_id.clone(),
+            body_id: Some(fresh.id.clone()),
+            ..fresh.clone()
+        };
+        let mut actions = vec![self.pointer_put(pk, key, &refreshed, Some(current))?];
+        let mut summary = key_item(pk, summary_sk(&current.id));
+        refreshed.write_into(&mut summary);
+        let put = Put::builder()
+            .table_name(&self.opts.table)
+            .set_item(Some(summary))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        actions.push(TransactWriteItem::builder().put(put).build());
+        actions.push(self.delete_action(pk, summary_sk(&fresh.id))?);
+        actions.extend(self.keep_body(pk, fresh)?);
+        for n in 0..current.parts {
+            actions.push(self.delete_action(pk, body_sk(current.body(), n))?);
+        }
+        Ok(actions)
+    }
+
+    /// Makes the save `meta` durable: moves the pointer to it; or, when it is an
+    /// unchanged re-read of the latest (same deep signature, captured no earlier),
+    /// refreshes the latest in place; or, when a newer snapshot is the latest, commits
+    /// it into history only. Returns the acknowledged id (the latest's, for a refresh in
+    /// place) and whether it is now the latest.
     async fn move_pointer(
         &self,
         pk: &str,
         key: &StoreKey,
         meta: &Meta,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(String, bool), StoreError> {
         let table = &self.opts.table;
         for attempt in 0..SAVE_ATTEMPTS {
             if attempt > 0 {
@@ -808,24 +927,42 @@ impl DynamoStore {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
             let current = self.get_pointer(pk).await?;
+            let mut actions = None;
             if let Some(cur) = &current {
                 if cur.id == meta.id {
                     // An earlier attempt went through (its answer was lost). Make sure its
                     // summary is committed too: idempotent where the transaction was
                     // atomic, a repair where an emulator applied it only in part.
                     self.commit_into_history(pk, &meta.id).await?;
-                    return Ok(true);
+                    return Ok((meta.id.clone(), true));
                 }
-                if cur.id > meta.id {
+                if cur.body_id.as_deref() == Some(meta.id.as_str()) {
+                    // An earlier refresh in place went through.
+                    return Ok((cur.id.clone(), true));
+                }
+                if cur.deep_signature == meta.deep_signature && cur.captured_ms <= meta.captured_ms
+                {
+                    actions = Some(self.refresh_transaction(pk, key, cur, meta)?);
+                } else if (cur.captured_ms, cur.id.as_str()) > (meta.captured_ms, meta.id.as_str())
+                {
                     self.commit_into_history(pk, &meta.id).await?;
                     // Now committed into history, it may be beyond the newest `keep`.
                     if let Err(e) = self.trim(pk).await {
                         tracing::warn!(table = %table, error = %e, "history trim failed; it is retried on the next save");
                     }
-                    return Ok(false);
+                    return Ok((meta.id.clone(), false));
                 }
             }
-            let actions = self.pointer_transaction(pk, key, meta, current.as_ref())?;
+            let actions = match actions {
+                Some(a) => a,
+                None => self.pointer_transaction(pk, key, meta, current.as_ref())?,
+            };
+            let refresh = current
+                .as_ref()
+                .filter(|c| {
+                    c.deep_signature == meta.deep_signature && c.captured_ms <= meta.captured_ms
+                })
+                .map(|c| c.id.clone());
             match self
                 .client
                 .transact_write_items()
@@ -833,7 +970,7 @@ impl DynamoStore {
                 .send()
                 .await
             {
-                Ok(_) => return Ok(true),
+                Ok(_) => return Ok((refresh.unwrap_or_else(|| meta.id.clone()), true)),
                 Err(e)
                     if matches!(
                         e.code(),
@@ -934,7 +1071,8 @@ impl DynamoStore {
         let keep = self.opts.keep.max(1);
         let now = now_secs();
         let mut kept = 0usize;
-        let mut doomed: Vec<(String, usize)> = Vec::new();
+        // (id, body id, parts)
+        let mut doomed: Vec<(String, String, usize)> = Vec::new();
         self.summaries(pk, None, 200, |item| {
             if expired(&item, now) {
                 return Ok(false);
@@ -950,10 +1088,11 @@ impl DynamoStore {
             let (Ok(id), Ok(parts)) = (get_s(&item, "id"), get_n::<usize>(&item, "parts")) else {
                 return Ok(false);
             };
+            let body = get_s(&item, "bodyId").unwrap_or(id);
             if kept < keep {
                 kept += 1;
             } else {
-                doomed.push((id.to_string(), parts));
+                doomed.push((id.to_string(), body.to_string(), parts));
             }
             Ok(false)
         })
@@ -962,10 +1101,10 @@ impl DynamoStore {
             return Ok(());
         }
         let mut requests = Vec::new();
-        for (id, parts) in &doomed {
+        for (id, body, parts) in &doomed {
             requests.push(Self::delete_request(pk, summary_sk(id))?);
             for n in 0..*parts {
-                requests.push(Self::delete_request(pk, body_sk(id, n))?);
+                requests.push(Self::delete_request(pk, body_sk(body, n))?);
             }
         }
         self.batch_write(requests).await?;
@@ -1167,14 +1306,9 @@ impl SnapshotStore for DynamoStore {
         let pk = partition_key(key);
         let (captured_ms, captured_at) = canonical_time(&snap.captured_at)?;
         // The suffix orders saves of one capture time by when they were saved (a visible
-        // refresh keeps its base's capture time): deciseconds since the capture, then 4
-        // random bits.
+        // refresh keeps its base's capture time), then 64 random bits make it unique.
         let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-        let since = (now_ms.saturating_sub(captured_ms).max(0) / 100).min(0x0fff_ffff);
-        let id = format!(
-            "{captured_ms:013}-{since:07x}{:01x}",
-            rand::random::<u8>() & 0xf
-        );
+        let id = new_id(captured_ms, now_ms);
         let gz = gzip(&snap.json)?;
         let chunks: Vec<&[u8]> = gz.chunks(PART_BYTES).collect();
         if chunks.len() > MAX_PARTS {
@@ -1197,41 +1331,140 @@ impl SnapshotStore for DynamoStore {
             body_bytes: snap.json.len(),
             gzip_bytes: gz.len(),
             sha256: hex::encode(Sha256::digest(&snap.json)),
+            body_id: None,
         };
         let expires = self.expires_from_now();
-        // 1. Body parts, then the summary (pending until committed).
-        let mut parts = Vec::with_capacity(chunks.len());
+        // 1. Body parts, then the summary (pending until committed), each written only
+        // if it does not exist: a save never overwrites another save's items.
+        let mut part_items: Vec<Item> = Vec::with_capacity(chunks.len());
         for (n, chunk) in chunks.iter().enumerate() {
             let mut item = key_item(&pk, body_sk(&id, n));
             item.insert("data".into(), AttributeValue::B(Blob::new(chunk.to_vec())));
             if let Some(at) = expires {
                 item.insert(TTL_ATTRIBUTE.into(), av_n(at));
             }
-            parts.push(Self::put_request(item)?);
+            part_items.push(item);
         }
-        self.batch_write(parts).await?;
+        futures::stream::iter(part_items.into_iter().map(|item| self.put_new(item)))
+            .buffer_unordered(8)
+            .try_collect::<Vec<()>>()
+            .await?;
         let mut summary = key_item(&pk, summary_sk(&id));
         meta.write_into(&mut summary);
         summary.insert("pending".into(), AttributeValue::Bool(true));
         if let Some(at) = expires {
             summary.insert(TTL_ATTRIBUTE.into(), av_n(at));
         }
-        self.client
-            .put_item()
-            .table_name(&self.opts.table)
-            .set_item(Some(summary))
-            .send()
-            .await
-            .map_err(|e| self.sdk_err("PutItem", e))?;
-        // 2-3. Move the pointer (or commit into history when a newer one is the latest).
-        let latest = self.move_pointer(&pk, key, &meta).await?;
+        self.put_new(summary).await?;
+        // 2-3. Move the pointer, refresh the latest in place, or commit into history
+        // when a newer one is the latest.
+        let (id, latest) = self.move_pointer(&pk, key, &meta).await?;
         // 4. Retention.
         if let Err(e) = self.trim(&pk).await {
             tracing::warn!(table = %self.opts.table, error = %e, "could not trim snapshot history");
         }
-        tracing::debug!(table = %self.opts.table, id = %id, latest, parts = meta.parts,
+        tracing::debug!(table = %self.opts.table, id = %id, body = %meta.id, latest, parts = meta.parts,
             gzip_bytes = meta.gzip_bytes, "saved snapshot");
         Ok(id)
+    }
+
+    async fn shared_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut item = key_item(SETTINGS_PK, SECRET_SK);
+        item.insert(
+            "secret".into(),
+            AttributeValue::B(Blob::new(candidate.to_vec())),
+        );
+        item.insert("createdAt".into(), av_s(now_iso()));
+        // Created once: a later (or concurrent) starter's candidate loses to the stored one.
+        match self
+            .client
+            .put_item()
+            .table_name(&self.opts.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_condition_failure(&e) => {}
+            Err(e) => return Err(self.sdk_err("PutItem", e)),
+        }
+        match self.get_item(SETTINGS_PK, SECRET_SK).await? {
+            Some(item) => match item.get("secret") {
+                Some(AttributeValue::B(b)) if !b.as_ref().is_empty() => Ok(b.as_ref().to_vec()),
+                _ => Err(self.corrupt("connection-key secret item", "it has no binary secret")),
+            },
+            None => Err(StoreError::Unavailable(format!(
+                "the connection-key secret item of DynamoDB table {:?} vanished after it was written",
+                self.opts.table
+            ))),
+        }
+    }
+
+    async fn adopt(&self, from: &StoreKey, to: &StoreKey) -> Result<usize, StoreError> {
+        let (from_pk, to_pk) = (partition_key(from), partition_key(to));
+        if from_pk == to_pk || self.get_item(&to_pk, POINTER_SK).await?.is_some() {
+            return Ok(0);
+        }
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.opts.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", av_s(&from_pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.sdk_err("Query", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        let sk_of = |item: &Item| get_s(item, "sk").unwrap_or("").to_string();
+        let mut pointer = None;
+        let mut moved = 0;
+        let mut old_keys = Vec::new();
+        // Everything but the pointer first (an interrupted adopt leaves no pointer, so it
+        // runs again), each only if not there yet; the pointer last.
+        for mut item in items {
+            let sk = sk_of(&item);
+            if sk == LEASE_SK {
+                continue;
+            }
+            old_keys.push(sk.clone());
+            item.insert("pk".into(), av_s(&to_pk));
+            if sk == POINTER_SK {
+                item.insert("connectionKey".into(), av_s(&to.connection_key));
+                item.insert("schemasKey".into(), av_s(&to.schemas_key));
+                pointer = Some(item);
+                continue;
+            }
+            moved += usize::from(sk.starts_with("snap#"));
+            self.put_if_absent(item).await?;
+        }
+        let Some(pointer) = pointer else {
+            return Ok(0);
+        };
+        if !self.put_if_absent(pointer).await? {
+            // Another process adopted meanwhile.
+            return Ok(0);
+        }
+        let deletes = old_keys
+            .into_iter()
+            .map(|sk| Self::delete_request(&from_pk, sk))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Err(e) = self.batch_write(deletes).await {
+            tracing::warn!(table = %self.opts.table, error = %e,
+                "snapshots moved to their new key; their old copies stay until they expire");
+        }
+        tracing::info!(table = %self.opts.table, moved, "moved snapshots to their connection's new key");
+        Ok(moved)
     }
 
     async fn history(
@@ -1267,6 +1500,13 @@ impl SnapshotStore for DynamoStore {
                 .as_deref()
                 .is_some_and(|id| get_s(&item, "id") == Ok(id));
             if (!named && (is_pending(&item) || expired(&item, now))) || !item.contains_key("id") {
+                return Ok(false);
+            }
+            // A snapshot refreshed in place sorts by its first capture time but carries
+            // its last: the cursor applies to the time it carries.
+            if before_ms
+                .is_some_and(|b| get_n::<i64>(&item, "capturedAtMs").is_ok_and(|ms| ms >= b))
+            {
                 return Ok(false);
             }
             let meta = Meta::from_item(&item).map_err(|e| self.corrupt("snapshot summary", e))?;

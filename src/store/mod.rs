@@ -20,6 +20,15 @@ pub struct StoreKey {
     pub schemas_key: String,
 }
 
+impl StoreKey {
+    /// A fixed-size name of the schema list (hex SHA-256 of `schemas_key`): what stores
+    /// index by, so a long schema list never exceeds a key or index row limit.
+    pub fn schemas_hash(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(self.schemas_key.as_bytes()))
+    }
+}
+
 /// Summary of a stored snapshot, as history lists it (a wire type).
 pub use model::api::SnapshotSummary;
 
@@ -41,6 +50,8 @@ pub struct NewSnapshot {
     pub json: Bytes,
 }
 
+/// A store failure. `Display` is the whole story for the service log (the backend's own
+/// message included); [`StoreError::public_message`] is what a response may say.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("snapshot store unavailable: {0}")]
@@ -51,6 +62,21 @@ pub enum StoreError {
     Misconfigured(String),
     #[error("stored snapshot is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// The failure as a response may carry it: its kind, never the backend's message
+    /// (which can name tables, indexes or hosts); that goes to the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            StoreError::Unavailable(_) => "snapshot store unavailable".into(),
+            StoreError::Timeout(ms) => format!("snapshot store timed out after {ms} ms"),
+            StoreError::Misconfigured(_) => {
+                "snapshot store misconfigured (the service log says how)".into()
+            }
+            StoreError::Corrupt(_) => "stored snapshot is corrupt".into(),
+        }
+    }
 }
 
 /// The persistent tier. Every implementation passes the same behaviour suite
@@ -82,7 +108,22 @@ pub trait SnapshotStore: Send + Sync {
 
     /// Saves `snapshot` as the newest for `key` and returns its id. Acknowledged only
     /// once durable; the latest pointer never moves backwards in time.
+    ///
+    /// An unchanged re-read (the latest's deep signature, captured no earlier) refreshes
+    /// the latest in place: same id, its capture time, signatures and body replaced. So
+    /// an id, once returned, stays loadable for as long as history keeps its state.
+    /// Ids are never reused, and a body is never mixed from two saves.
     async fn save(&self, key: &StoreKey, snapshot: &NewSnapshot) -> Result<String, StoreError>;
+
+    /// The service's connection-key secret when the deployment sets none: the one
+    /// stored, or else `candidate`, stored now. Created once, under a condition, so
+    /// every process sharing the store agrees on it; never logged or returned.
+    async fn shared_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
+
+    /// Moves every snapshot stored under `from` to `to`, keeping ids, when `to` has
+    /// none yet (a change of key scheme: history stays reachable). Returns how many
+    /// snapshots moved; 0 when `from` is empty or `to` already has snapshots.
+    async fn adopt(&self, from: &StoreKey, to: &StoreKey) -> Result<usize, StoreError>;
 
     /// Tries to take the read lease for `key` for `ttl`: a catalog read of one
     /// (connection, schemas) at a time across every process sharing the store, so a

@@ -6,10 +6,19 @@
 //! one transaction) and never acknowledge a save before it is durable (its session
 //! overrides `synchronous_commit = off`).
 //!
+//! Rows are found by (connection key, hex SHA-256 of the schema list): fixed-size, so
+//! no schema list is too long for an index row (migration 011 added the hash to the rows
+//! stored before).
+//!
 //! Retention: a save whose deep signature equals the latest's (an unchanged re-read)
-//! supersedes it, so history holds one entry per distinct state and the latest carries
-//! the last read time; at most `keep` entries per (connection, schemas) are kept, older
-//! ones are deleted in the same transaction.
+//! refreshes the latest row in place (same id; capture time, signatures and body
+//! replaced), so history holds one entry per distinct state, the latest carries the
+//! last read time, and every id handed out stays loadable while its state is kept; at
+//! most `keep` entries per (connection, schemas) are kept, older ones are deleted in the
+//! same transaction.
+//!
+//! Errors carry the server's message and SQLSTATE (for the log; responses carry only
+//! [`StoreError::public_message`]).
 
 use super::{NewSnapshot, SnapshotStore, SnapshotSummary, StoreError, StoreKey, StoredSnapshot};
 use async_trait::async_trait;
@@ -30,7 +39,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "010_catalog_snapshot_leases",
         include_str!("../../migrations/010_catalog_snapshot_leases.sql"),
     ),
+    (
+        "011_schema_hash_keys_and_settings",
+        include_str!("../../migrations/011_schema_hash_keys_and_settings.sql"),
+    ),
 ];
+
+/// The `catalog_snapshot_settings` row holding a generated connection-key secret.
+const SECRET_SETTING: &str = "connection-key-secret";
 
 const SUMMARY_COLUMNS: &str = "id::text AS id, \
     to_char(captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS captured_at, \
@@ -60,9 +76,31 @@ pub struct PostgresStore {
     client: Mutex<Option<Client>>,
 }
 
+/// What went wrong, for the log: the server's message and SQLSTATE for a server error
+/// (tokio-postgres alone says only "db error"), else the error and its causes.
+/// tokio-postgres errors never include the connection string or password; the row
+/// detail a server error may carry (it can hold a whole snapshot) is left out.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+    }
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 fn unavailable(e: tokio_postgres::Error) -> StoreError {
-    // tokio-postgres errors do not include the connection string or password.
-    StoreError::Unavailable(e.to_string())
+    StoreError::Unavailable(format!("PostgreSQL store: {}", describe(&e)))
 }
 
 impl PostgresStore {
@@ -207,18 +245,18 @@ impl SnapshotStore for PostgresStore {
     }
 
     async fn load_latest(&self, key: &StoreKey) -> Result<Option<StoredSnapshot>, StoreError> {
+        let hash = key.schemas_hash();
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, snapshot::text AS snapshot FROM catalog_snapshots \
-             WHERE connection_key = $1 AND schemas_key = $2 \
+             WHERE connection_key = $1 AND schemas_hash = $2 \
              ORDER BY captured_at DESC, id DESC LIMIT 1"
         );
         let row = with_client!(self, |c| {
-            c.query_opt(&sql, &[&key.connection_key, &key.schemas_key])
-                .await
+            c.query_opt(&sql, &[&key.connection_key, &hash]).await
         })?;
         row.map(|r| stored(&r))
             .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+            .map_err(|e| StoreError::Corrupt(describe(&e)))
     }
 
     async fn latest_summary(&self, key: &StoreKey) -> Result<Option<SnapshotSummary>, StoreError> {
@@ -229,17 +267,17 @@ impl SnapshotStore for PostgresStore {
         let Ok(id) = id.parse::<i64>() else {
             return Ok(None);
         };
+        let hash = key.schemas_hash();
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, snapshot::text AS snapshot FROM catalog_snapshots \
-             WHERE connection_key = $1 AND schemas_key = $2 AND id = $3"
+             WHERE connection_key = $1 AND schemas_hash = $2 AND id = $3"
         );
         let row = with_client!(self, |c| {
-            c.query_opt(&sql, &[&key.connection_key, &key.schemas_key, &id])
-                .await
+            c.query_opt(&sql, &[&key.connection_key, &hash, &id]).await
         })?;
         row.map(|r| stored(&r))
             .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+            .map_err(|e| StoreError::Corrupt(describe(&e)))
     }
 
     async fn save(&self, key: &StoreKey, snap: &NewSnapshot) -> Result<String, StoreError> {
@@ -247,37 +285,54 @@ impl SnapshotStore for PostgresStore {
         let json = std::str::from_utf8(&snap.json)
             .map_err(|_| StoreError::Corrupt("snapshot JSON is not UTF-8".into()))?;
         let table_count = i32::try_from(snap.table_count).unwrap_or(i32::MAX);
+        let hash = key.schemas_hash();
         with_client!(self, |c| {
             let tx = c.transaction().await?;
             tx.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 7411))",
-                &[&key.connection_key, &key.schemas_key],
+                &[&key.connection_key, &hash],
             )
             .await?;
-            // An unchanged re-read that is newer than the latest supersedes it.
-            tx.execute(
-                "DELETE FROM catalog_snapshots WHERE id = (
-                     SELECT id FROM catalog_snapshots
-                     WHERE connection_key = $1 AND schemas_key = $2
-                     ORDER BY captured_at DESC, id DESC LIMIT 1)
-                 AND deep_signature = $3 AND captured_at <= $4::text::timestamptz",
-                &[
-                    &key.connection_key,
-                    &key.schemas_key,
-                    &snap.deep_signature,
-                    &snap.captured_at,
-                ],
-            )
-            .await?;
+            // An unchanged re-read, no older than the latest, refreshes it in place: the
+            // id the latest was acknowledged with stays the id of this state.
+            let refreshed = tx
+                .query_opt(
+                    "UPDATE catalog_snapshots
+                        SET captured_at = $4::text::timestamptz, signature = $5,
+                            table_count = $6, snapshot = $7::text::json
+                      WHERE id = (
+                            SELECT id FROM catalog_snapshots
+                             WHERE connection_key = $1 AND schemas_hash = $2
+                             ORDER BY captured_at DESC, id DESC LIMIT 1)
+                        AND deep_signature = $3
+                        AND captured_at <= $4::text::timestamptz
+                  RETURNING id::text AS id",
+                    &[
+                        &key.connection_key,
+                        &hash,
+                        &snap.deep_signature,
+                        &snap.captured_at,
+                        &snap.signature,
+                        &table_count,
+                        &json,
+                    ],
+                )
+                .await?;
+            if let Some(row) = refreshed {
+                tx.commit().await?;
+                return row.try_get::<_, String>("id");
+            }
             let row = tx
                 .query_one(
-                    "INSERT INTO catalog_snapshots (connection_key, schemas_key, workspace_id,
-                         captured_at, signature, deep_signature, table_count, snapshot)
-                     VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6, $7, $8::text::json)
+                    "INSERT INTO catalog_snapshots (connection_key, schemas_key, schemas_hash,
+                         workspace_id, captured_at, signature, deep_signature, table_count,
+                         snapshot)
+                     VALUES ($1, $2, $3, $4, $5::text::timestamptz, $6, $7, $8, $9::text::json)
                      RETURNING id::text AS id",
                     &[
                         &key.connection_key,
                         &key.schemas_key,
+                        &hash,
                         &snap.workspace_id,
                         &snap.captured_at,
                         &snap.signature,
@@ -290,14 +345,66 @@ impl SnapshotStore for PostgresStore {
             tx.execute(
                 "DELETE FROM catalog_snapshots WHERE id IN (
                      SELECT id FROM catalog_snapshots
-                     WHERE connection_key = $1 AND schemas_key = $2
+                     WHERE connection_key = $1 AND schemas_hash = $2
                      ORDER BY captured_at DESC, id DESC OFFSET $3)",
-                &[&key.connection_key, &key.schemas_key, &keep],
+                &[&key.connection_key, &hash, &keep],
             )
             .await?;
             tx.commit().await?;
             row.try_get::<_, String>("id")
         })
+    }
+
+    async fn shared_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let row = with_client!(self, |c| {
+            // The first process inserts; every later one (and a concurrent loser) reads
+            // the value that won.
+            c.execute(
+                "INSERT INTO catalog_snapshot_settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&SECRET_SETTING, &candidate],
+            )
+            .await?;
+            c.query_one(
+                "SELECT value FROM catalog_snapshot_settings WHERE name = $1",
+                &[&SECRET_SETTING],
+            )
+            .await
+        })?;
+        row.try_get::<_, Vec<u8>>("value").map_err(|e| {
+            StoreError::Corrupt(format!("stored connection-key secret: {}", describe(&e)))
+        })
+    }
+
+    async fn adopt(&self, from: &StoreKey, to: &StoreKey) -> Result<usize, StoreError> {
+        let (from_hash, to_hash) = (from.schemas_hash(), to.schemas_hash());
+        let moved = with_client!(self, |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 7411))",
+                &[&to.connection_key, &to_hash],
+            )
+            .await?;
+            let moved = tx
+                .execute(
+                    "UPDATE catalog_snapshots
+                        SET connection_key = $3, schemas_key = $4, schemas_hash = $5
+                      WHERE connection_key = $1 AND schemas_hash = $2
+                        AND NOT EXISTS (SELECT 1 FROM catalog_snapshots
+                                         WHERE connection_key = $3 AND schemas_hash = $5)",
+                    &[
+                        &from.connection_key,
+                        &from_hash,
+                        &to.connection_key,
+                        &to.schemas_key,
+                        &to_hash,
+                    ],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<u64, tokio_postgres::Error>(moved)
+        })?;
+        Ok(moved as usize)
     }
 
     async fn try_lease(
@@ -307,15 +414,16 @@ impl SnapshotStore for PostgresStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let ttl_ms = ttl.as_millis().min(i64::MAX as u128) as i64;
+        let hash = key.schemas_hash();
         with_client!(self, |c| {
             c.query_opt(
-                "INSERT INTO catalog_snapshot_leases AS l (connection_key, schemas_key, holder, expires_at)
+                "INSERT INTO catalog_snapshot_leases AS l (connection_key, schemas_hash, holder, expires_at)
                  VALUES ($1, $2, $3, clock_timestamp() + $4::int8 * interval '1 millisecond')
-                 ON CONFLICT (connection_key, schemas_key) DO UPDATE
+                 ON CONFLICT (connection_key, schemas_hash) DO UPDATE
                      SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
                      WHERE l.expires_at < clock_timestamp() OR l.holder = EXCLUDED.holder
                  RETURNING holder",
-                &[&key.connection_key, &key.schemas_key, &holder, &ttl_ms],
+                &[&key.connection_key, &hash, &holder, &ttl_ms],
             )
             .await
             .map(|row| row.is_some())
@@ -323,11 +431,12 @@ impl SnapshotStore for PostgresStore {
     }
 
     async fn release_lease(&self, key: &StoreKey, holder: &str) -> Result<(), StoreError> {
+        let hash = key.schemas_hash();
         with_client!(self, |c| {
             c.execute(
                 "DELETE FROM catalog_snapshot_leases
-                 WHERE connection_key = $1 AND schemas_key = $2 AND holder = $3",
-                &[&key.connection_key, &key.schemas_key, &holder],
+                 WHERE connection_key = $1 AND schemas_hash = $2 AND holder = $3",
+                &[&key.connection_key, &hash, &holder],
             )
             .await
             .map(|_| ())
@@ -341,22 +450,20 @@ impl SnapshotStore for PostgresStore {
         before: Option<&str>,
     ) -> Result<Vec<SnapshotSummary>, StoreError> {
         let limit = limit.clamp(1, 1000) as i64;
+        let hash = key.schemas_hash();
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM catalog_snapshots \
-             WHERE connection_key = $1 AND schemas_key = $2 \
+             WHERE connection_key = $1 AND schemas_hash = $2 \
                AND ($3::text IS NULL OR captured_at < $3::text::timestamptz) \
              ORDER BY captured_at DESC, id DESC LIMIT $4"
         );
         let rows = with_client!(self, |c| {
-            c.query(
-                &sql,
-                &[&key.connection_key, &key.schemas_key, &before, &limit],
-            )
-            .await
+            c.query(&sql, &[&key.connection_key, &hash, &before, &limit])
+                .await
         })?;
         rows.iter()
             .map(summary)
             .collect::<Result<_, _>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+            .map_err(|e| StoreError::Corrupt(describe(&e)))
     }
 }

@@ -26,6 +26,8 @@ async fn responses_over_the_lambda_limit_are_a_clear_422_and_gzip_fits() {
         &[
             ("APP_DATABASE_URL", &app.url),
             ("LAMBDA_RESPONSE_LIMIT_BYTES", &limit),
+            // No authorizer in this test: authorization is on by default under Lambda.
+            ("REQUIRE_AUTH", "false"),
         ],
     )
     .await;

@@ -69,6 +69,8 @@ async fn trace_logging_under_lambda_leaks_no_token_or_password() {
         usize::MAX,
         &[
             ("RUST_LOG", "trace"),
+            // No authorizer here: authorization is on by default under Lambda.
+            ("REQUIRE_AUTH", "false"),
             // 127.0.0.1 is not on it: the request is refused before any connection.
             ("TARGET_ALLOWED_HOSTS", "10.0.0.0/8"),
         ],
@@ -90,4 +92,42 @@ async fn trace_logging_under_lambda_leaks_no_token_or_password() {
     for secret in [TOKEN, PASSWORD, ENCODED, "Never-Logged"] {
         assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
     }
+
+/// Issue 11, finding 2: a function deployed without the template's environment (a
+/// Function URL, `cargo lambda deploy`, a route without the authorizer) used to trust the
+/// body's `workspaceId`. Under Lambda, authorization is now required unless turned off,
+/// and turning it off is warned about at start.
+#[tokio::test]
+async fn lambda_without_require_auth_refuses_unauthenticated_calls() {
+    let db = crate::snapshot_api::shop_db("lambda_noauth").await;
+    let request =
+        json!({"targetDatabaseUrl": db.url, "schemas": ["public"], "workspaceId": "ws-a"});
+    let mut fun = LambdaPeer::start(usize::MAX, &[]).await;
+    let (_, anonymous) = fun.invoke(api::SNAPSHOT_PATH, &request, &[]).await;
+    assert_eq!(anonymous["statusCode"], 401, "{anonymous}");
+    let body = body_of(&anonymous);
+    assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+    let (_, claimed) = fun
+        .invoke_as(
+            api::SNAPSHOT_PATH,
+            &request,
+            &[],
+            Some(json!({"sub": "u1", "workspace_id": "ws-a"})),
+        )
+        .await;
+    assert_eq!(claimed["statusCode"], 200, "{claimed}");
+    assert!(
+        !fun.log().contains("REQUIRE_AUTH=false"),
+        "no warning while authorization is on"
+    );
+
+    let mut open = LambdaPeer::start(usize::MAX, &[("REQUIRE_AUTH", "false")]).await;
+    let (_, anonymous) = open.invoke(api::SNAPSHOT_PATH, &request, &[]).await;
+    assert_eq!(anonymous["statusCode"], 200, "{anonymous}");
+    let log = open.log();
+    let warning = log
+        .lines()
+        .find(|l| l.contains("REQUIRE_AUTH=false"))
+        .unwrap_or_else(|| panic!("turning authorization off is warned about: {log}"));
+    assert!(warning.contains("WARN"), "{warning}");
 }

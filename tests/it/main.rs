@@ -18,5 +18,6 @@ mod secrets;
 mod snapshot_api;
 mod store_outage;
 mod store_suite;
+mod tenants;
 mod tls;
 mod visible_diff;

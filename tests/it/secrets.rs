@@ -88,15 +88,19 @@ async fn a_connection_from_secrets_manager_reaches_the_target_and_no_secret_is_s
         "the URL from the secret reached the test database: {}",
         resp["snapshot"]["tables"]
     );
-    // The connection key is keyed with the secret from Secrets Manager, not the
-    // development default.
-    let target = catalog_snapshot::connkey::parse_target(&db.url).expect("test URL parses");
-    let expected = target.connection_key(key_secret.as_bytes(), None);
-    let key = resp["cache"]["key"].as_str().unwrap_or_default();
-    assert!(
-        key.starts_with(&format!("{expected}:")),
-        "{key} vs {expected}"
+    // The connection key is keyed with the secret from Secrets Manager (a connection
+    // id is keyed by the id), and the response names it by its public id.
+    use catalog_snapshot::connkey;
+    let secret = key_secret.as_bytes();
+    let expected = connkey::public_id(
+        secret,
+        &connkey::cache_key(
+            &connkey::connection_id_key(secret, None, "prod"),
+            &connkey::schemas_key(&["public".to_string()]),
+        ),
     );
+    let key = resp["cache"]["key"].as_str().unwrap_or_default();
+    assert_eq!(key, expected);
 
     // A connectionId the secret does not name is a 400 naming it; raw URLs are off.
     let (status, err) = server

@@ -659,43 +659,242 @@ async fn case_older_save_keeps_pointer(store: &dyn SnapshotStore) {
     );
 }
 
-async fn case_unchanged_reread_supersedes(store: &dyn SnapshotStore) {
+/// An unchanged re-read (same deep signature, captured later) refreshes the latest in
+/// place: the id acknowledged for that state stays loadable and now carries the last read
+/// time and body (issue 11, finding 4: such ids used to be deleted).
+async fn case_unchanged_reread_refreshes_in_place(store: &dyn SnapshotStore) {
     let name = store.name();
-    let k = key(store, "supersede");
+    let k = key(store, "refresh");
     let base = base_ms();
     let first = save(store, &k, &small(base, "same", 1)).await;
     let again = small(base + 60_000, "same", 1);
     let second = save(store, &k, &again).await;
     assert_eq!(
+        second, first,
+        "[{name}] an unchanged re-read keeps the acknowledged id"
+    );
+    assert_eq!(
         history(store, &k, 10, None).await,
-        vec![second.clone()],
-        "[{name}] supersede"
+        vec![first.clone()],
+        "[{name}] one entry per state"
     );
-    assert!(
-        store.load(&k, &first).await.expect("load").is_none(),
-        "[{name}] superseded snapshot is gone"
+    let got = store
+        .load(&k, &first)
+        .await
+        .expect("load")
+        .expect("[{name}] the acknowledged id is still loadable");
+    assert_eq!(
+        got.json, again.json,
+        "[{name}] it carries the last read's body"
     );
+    assert_eq!(got.summary.captured_at, again.captured_at, "[{name}]");
     let latest = store
         .load_latest(&k)
         .await
         .expect("load_latest")
         .expect("latest");
-    assert_eq!(latest.summary.id, second, "[{name}]");
+    assert_eq!(latest.summary.id, first, "[{name}]");
     assert_eq!(
         latest.summary.captured_at, again.captured_at,
         "[{name}] latest carries the last read time"
     );
+    // The history cursor applies to the time it carries now.
+    assert!(
+        history(store, &k, 10, Some(&again.captured_at))
+            .await
+            .is_empty(),
+        "[{name}] a refreshed entry is not listed again past its own time"
+    );
     let changed = save(store, &k, &small(base + 120_000, "changed", 2)).await;
+    assert_ne!(changed, first, "[{name}] a change is a new entry");
     assert_eq!(
         history(store, &k, 10, None).await,
-        vec![changed.clone(), second.clone()],
+        vec![changed.clone(), first.clone()],
         "[{name}]"
     );
-    let reread = save(store, &k, &small(base + 180_000, "changed", 2)).await;
+    let reread_body = small(base + 180_000, "changed", 2);
+    let reread = save(store, &k, &reread_body).await;
+    assert_eq!(reread, changed, "[{name}]");
     assert_eq!(
         history(store, &k, 10, None).await,
-        vec![reread, second],
+        vec![changed.clone(), first.clone()],
         "[{name}]"
+    );
+    // Both acknowledged ids still diff: each loads its own state.
+    let old = store.load(&k, &first).await.expect("load").expect("first");
+    assert_eq!(old.summary.deep_signature, "same", "[{name}]");
+    let new = store
+        .load(&k, &changed)
+        .await
+        .expect("load")
+        .expect("changed");
+    assert_eq!(new.json, reread_body.json, "[{name}]");
+    // Many unchanged re-reads still make one entry (and never grow the history).
+    for i in 0..5 {
+        let id = save(store, &k, &small(base + 200_000 + i * 1000, "changed", 2)).await;
+        assert_eq!(id, changed, "[{name}] re-read {i}");
+    }
+    assert_eq!(history(store, &k, 10, None).await.len(), 2, "[{name}]");
+}
+
+/// 40 concurrent saves of one capture time (visible refreshes of one base keep its
+/// capture time) with their own contents: 40 distinct ids, each loading its own body and
+/// signatures (issue 11, finding 5: ids collided and loads returned another save's body).
+/// Needs a store keeping at least 40 entries.
+async fn case_concurrent_same_time_saves_stay_apart(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let k = key(store, "same-time-40");
+    let at = base_ms() + 3_000;
+    let snaps: Vec<NewSnapshot> = (0..40)
+        .map(|i| {
+            let mut s = small(at, &format!("visible-{i}"), i);
+            s.json = Bytes::from(format!(
+                "{{\"meta\":{{\"n\":{i}}},\"pad\":\"{}\"}}",
+                "x".repeat(i * 37)
+            ));
+            s
+        })
+        .collect();
+    let ids = futures::future::join_all(snaps.iter().map(|s| store.save(&k, s))).await;
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("[{name}] concurrent save: {e}")))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 40, "[{name}] 40 saves, 40 ids: {ids:?}");
+    for (snap, id) in snaps.iter().zip(&ids) {
+        let got = store
+            .load(&k, id)
+            .await
+            .unwrap_or_else(|e| panic!("[{name}] load {id}: {e}"))
+            .unwrap_or_else(|| panic!("[{name}] {id} is loadable"));
+        assert_eq!(got.json, snap.json, "[{name}] {id} loads its own body");
+        assert_eq!(
+            got.summary.deep_signature, snap.deep_signature,
+            "[{name}] {id}"
+        );
+        assert_eq!(got.summary.signature, snap.signature, "[{name}] {id}");
+    }
+    assert_eq!(
+        store.history(&k, 100, None).await.expect("history").len(),
+        40,
+        "[{name}]"
+    );
+}
+
+/// A long schema list (60 names of 60 characters) saves, loads and leases (issue 11,
+/// finding 10: it passed the PostgreSQL btree row limit and every save failed).
+async fn case_long_schema_list(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let schemas: Vec<String> = (0..60)
+        .map(|i| format!("s{i:02}_{}", "x".repeat(56)))
+        .collect();
+    let k = StoreKey {
+        schemas_key: serde_json::to_string(&schemas).expect("json"),
+        ..key(store, "long-schemas")
+    };
+    assert!(k.schemas_key.len() > 3_600);
+    let snap = small(base_ms(), "long", 4);
+    let id = store
+        .save(&k, &snap)
+        .await
+        .unwrap_or_else(|e| panic!("[{name}] a long schema list must save: {e}"));
+    let got = store.load_latest(&k).await.expect("load").expect("latest");
+    assert_eq!(got.summary.id, id, "[{name}]");
+    assert_eq!(got.json, snap.json, "[{name}]");
+    assert_eq!(
+        history(store, &k, 5, None).await,
+        vec![id.clone()],
+        "[{name}]"
+    );
+    assert!(
+        store.load(&k, &id).await.expect("load").is_some(),
+        "[{name}]"
+    );
+    assert!(
+        store
+            .try_lease(&k, "long", Duration::from_secs(5))
+            .await
+            .expect("lease"),
+        "[{name}]"
+    );
+    store.release_lease(&k, "long").await.expect("release");
+    // A list differing only in its last name is another key.
+    let mut other_schemas = schemas.clone();
+    other_schemas[59].push('y');
+    let other = StoreKey {
+        schemas_key: serde_json::to_string(&other_schemas).expect("json"),
+        ..k.clone()
+    };
+    assert!(
+        store.load_latest(&other).await.expect("load").is_none(),
+        "[{name}]"
+    );
+}
+
+/// The generated connection-key secret is created once: every later caller gets the
+/// first one, whatever it offers.
+async fn case_shared_secret_created_once(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let first: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+    let got = store.shared_secret(&first).await.expect("shared_secret");
+    let again = store
+        .shared_secret(b"another-candidate-secret-bytes!!")
+        .await
+        .expect("shared_secret");
+    assert_eq!(got, again, "[{name}] the stored secret wins");
+    assert_eq!(got.len(), 32, "[{name}]");
+    let concurrent = futures::future::join_all((0..8).map(|i| {
+        let candidate = vec![i as u8; 32];
+        async move {
+            store
+                .shared_secret(&candidate)
+                .await
+                .expect("shared_secret")
+        }
+    }))
+    .await;
+    assert!(concurrent.iter().all(|s| *s == got), "[{name}]");
+}
+
+/// Adopting moves a key's snapshots to a new key, ids kept, only into an empty key.
+async fn case_adopt_moves_history_keeping_ids(store: &dyn SnapshotStore) {
+    let name = store.name();
+    let from = key(store, "adopt-from");
+    let to = key(store, "adopt-to");
+    let base = base_ms();
+    let a = save(store, &from, &small(base, "adopt-a", 1)).await;
+    let b_snap = small(base + 1000, "adopt-b", 2);
+    let b = save(store, &from, &b_snap).await;
+    assert_eq!(store.adopt(&from, &to).await.expect("adopt"), 2, "[{name}]");
+    assert_eq!(
+        history(store, &to, 10, None).await,
+        vec![b.clone(), a.clone()],
+        "[{name}]"
+    );
+    let latest = store.load_latest(&to).await.expect("load").expect("latest");
+    assert_eq!(latest.summary.id, b, "[{name}]");
+    assert_eq!(latest.json, b_snap.json, "[{name}]");
+    assert!(
+        store.load(&to, &a).await.expect("load").is_some(),
+        "[{name}] ids kept"
+    );
+    assert!(
+        history(store, &from, 10, None).await.is_empty(),
+        "[{name}] moved, not copied"
+    );
+    assert_eq!(store.adopt(&from, &to).await.expect("adopt"), 0, "[{name}]");
+    // Never into a key that has snapshots of its own.
+    let third = key(store, "adopt-third");
+    save(store, &third, &small(base, "t", 1)).await;
+    let c = save(store, &from, &small(base + 5000, "adopt-c", 1)).await;
+    assert_eq!(store.adopt(&from, &to).await.expect("adopt"), 0, "[{name}]");
+    assert_eq!(history(store, &from, 10, None).await, vec![c], "[{name}]");
+    // Saving under the new key goes on from the adopted latest.
+    let next = save(store, &to, &small(base + 9000, "adopt-b", 2)).await;
+    assert_eq!(
+        next, b,
+        "[{name}] an unchanged re-read refreshes the adopted latest"
     );
 }
 
@@ -809,7 +1008,10 @@ async fn run_suite(store: &dyn SnapshotStore) -> Vec<(&'static str, StoreKey, St
     case_max_age_is_the_callers(store).await;
     case_concurrent_saves(store).await;
     case_older_save_keeps_pointer(store).await;
-    case_unchanged_reread_supersedes(store).await;
+    case_unchanged_reread_refreshes_in_place(store).await;
+    case_long_schema_list(store).await;
+    case_shared_secret_created_once(store).await;
+    case_adopt_moves_history_keeping_ids(store).await;
     case_keep_limit(store).await;
     case_read_lease(store).await;
     case_same_capture_time_later_save_wins(store).await;
@@ -834,6 +1036,101 @@ async fn postgres_store_suite() {
     store.prepare().await.expect("prepare");
     store.prepare().await.expect("prepare is idempotent");
     run_suite(&store).await;
+    let wide = PostgresStore::new(
+        &db.url,
+        PostgresStoreOptions {
+            keep: 64,
+            statement_timeout: Duration::from_secs(60),
+            ..PostgresStoreOptions::default()
+        },
+    )
+    .expect("PostgresStore::new");
+    case_concurrent_same_time_saves_stay_apart(&wide).await;
+}
+
+/// Rows stored before migration 011 (keyed by the schema list itself) stay reachable
+/// after it: by latest, history and id, and a re-read refreshes them in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_migration_keeps_old_rows_reachable() {
+    let db = harness::pg().await.create_db("store_migrate").await;
+    let client = db.client().await;
+    client
+        .batch_execute(concat!(
+            include_str!("../../migrations/009_catalog_snapshots.sql"),
+            include_str!("../../migrations/010_catalog_snapshot_leases.sql"),
+            "CREATE TABLE catalog_snapshot_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO catalog_snapshot_migrations (version) VALUES ('009_catalog_snapshots'), ('010_catalog_snapshot_leases');"
+        ))
+        .await
+        .expect("the schema before 011");
+    // A non-ASCII schema name: the migration hashes the same bytes the service does.
+    let k = StoreKey {
+        connection_key: "ck_migrated".into(),
+        schemas_key: serde_json::to_string(&["app", "caf\u{e9}"]).expect("json"),
+    };
+    let old = small(base_ms(), "before-011", 2);
+    let row = client
+        .query_one(
+            "INSERT INTO catalog_snapshots (connection_key, schemas_key, workspace_id, captured_at,
+                 signature, deep_signature, table_count, snapshot)
+             VALUES ($1, $2, 'ws', $3::text::timestamptz, $4, $5, 2, $6::text::json) RETURNING id::text",
+            &[
+                &k.connection_key,
+                &k.schemas_key,
+                &old.captured_at,
+                &old.signature,
+                &old.deep_signature,
+                &std::str::from_utf8(&old.json).expect("utf8"),
+            ],
+        )
+        .await
+        .expect("old row");
+    let old_id: String = row.get(0);
+    let store = PostgresStore::new(&db.url, PostgresStoreOptions::default()).expect("store");
+    store.prepare().await.expect("migrate");
+    let latest = store
+        .load_latest(&k)
+        .await
+        .expect("load")
+        .expect("the old row is found");
+    assert_eq!(latest.summary.id, old_id);
+    assert_eq!(latest.json, old.json);
+    assert_eq!(history(&store, &k, 5, None).await, vec![old_id.clone()]);
+    assert!(store.load(&k, &old_id).await.expect("load").is_some());
+    let again = save(&store, &k, &small(base_ms() + 60_000, "before-011", 2)).await;
+    assert_eq!(
+        again, old_id,
+        "an unchanged re-read refreshes the old row in place"
+    );
+    assert!(store
+        .try_lease(&k, "h", Duration::from_secs(5))
+        .await
+        .expect("lease"));
+}
+
+/// A server error reaches the log with the server's message (it used to say only "db
+/// error"); what a response may say does not carry it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_errors_carry_the_servers_message() {
+    let db = harness::pg().await.create_db("store_errors").await;
+    let store = PostgresStore::new(&db.url, PostgresStoreOptions::default()).expect("store");
+    store.prepare().await.expect("prepare");
+    db.exec("DROP TABLE catalog_snapshots").await;
+    let err = store
+        .save(&key(&store, "errors"), &small(base_ms(), "e", 1))
+        .await
+        .expect_err("no table");
+    let logged = err.to_string();
+    assert!(
+        logged.contains("relation \"catalog_snapshots\" does not exist")
+            && logged.contains("42P01"),
+        "{logged}"
+    );
+    let public = err.public_message();
+    assert!(
+        !public.contains("catalog_snapshots") && !public.contains("42P01"),
+        "{public}"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1043,6 +1340,19 @@ async fn dynamodb_store_suite() {
     let saved = run_suite(&store).await;
     dynamo_large_parts(&store, &saved).await;
     dynamo_ttl_and_layout(&store).await;
+    let wide = DynamoStore::new(DynamoStoreOptions {
+        table: store.table().to_string(),
+        endpoint_url: Some(moto.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        credentials: Some(("test".into(), "test".into())),
+        ttl_days: TTL_DAYS,
+        keep: 64,
+        // moto answers one request at a time: 40 concurrent saves queue behind each other.
+        timeout: Duration::from_secs(60),
+    })
+    .await
+    .expect("DynamoStore::new");
+    case_concurrent_same_time_saves_stay_apart(&wide).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

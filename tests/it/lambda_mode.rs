@@ -92,6 +92,7 @@ async fn trace_logging_under_lambda_leaks_no_token_or_password() {
     for secret in [TOKEN, PASSWORD, ENCODED, "Never-Logged"] {
         assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
     }
+}
 
 /// Issue 11, finding 2: a function deployed without the template's environment (a
 /// Function URL, `cargo lambda deploy`, a route without the authorizer) used to trust the

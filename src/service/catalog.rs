@@ -49,6 +49,10 @@ pub(crate) trait CatalogReader: Send + Sync {
         tables: &[String],
         captured_at: String,
     ) -> Result<(Snapshot, Vec<String>), ApiError>;
+
+    /// Opens a connection and closes it: the target's credentials still work (raw-URL
+    /// mode proves them before serving anything cached or stored).
+    async fn prove(&self, target: &Target, pinned: &[IpAddr]) -> Result<(), ApiError>;
 }
 
 /// The real reader: [`introspect`] over a pinned, TLS-configured connection.
@@ -107,5 +111,13 @@ impl CatalogReader for PostgresCatalog {
             introspect::connect_pinned(&target.url, opts, pinned, &self.cfg.tls).await?;
         drop(target);
         Ok(introspect::read_tables(&mut client, schemas, tables, opts, captured_at).await?)
+    }
+
+    async fn prove(&self, target: &Target, pinned: &[IpAddr]) -> Result<(), ApiError> {
+        let client =
+            introspect::connect_pinned(&target.url, &self.cfg.target, pinned, &self.cfg.tls)
+                .await?;
+        drop(client);
+        Ok(())
     }
 }

@@ -11,7 +11,7 @@ use super::time::{age_of, now_iso};
 use super::{Keys, Resolved, Service, SnapshotOutcome};
 use crate::cache::{drift_like_with_like, CachedSnapshot};
 use crate::error::ApiError;
-use crate::store::NewSnapshot;
+use crate::store::{NewSnapshot, StoreError};
 use model::api::{Persistence, Refresh, RefreshInfo, SnapshotSummary, Source, StoreKind};
 use std::future::Future;
 use std::sync::Arc;
@@ -185,7 +185,16 @@ impl Service {
             table_count,
             json: cached.json.clone(),
         };
-        let persistence = match self.store.at(&keys.store).save(&new).await {
+        let saved = if keys.provisional && self.store.is_configured() {
+            // Keyed by a stand-in secret (the kept one could not be read): a save
+            // would start a history nobody finds again.
+            Some(Err(StoreError::Unavailable(
+                "the connection-key secret could not be read from the store".into(),
+            )))
+        } else {
+            self.store.at(&keys.store).save(&new).await
+        };
+        let persistence = match saved {
             None => Persistence {
                 store: StoreKind::None,
                 saved: false,

@@ -113,8 +113,13 @@ impl Service {
             }
             tokio::time::sleep(LEASE_POLL).await;
             if let Some(Ok(Some(latest))) = store.latest_summary().await {
-                if previous.is_none_or(|p| p.id != latest.id && p.captured_at <= latest.captured_at)
-                {
+                // The holder's save: a new id, or (an unchanged re-read refreshes the
+                // latest in place, keeping its id) a later capture time.
+                let newer = previous.is_none_or(|p| {
+                    latest.captured_at > p.captured_at
+                        || (p.id != latest.id && p.captured_at == latest.captured_at)
+                });
+                if newer {
                     if let Some(cached) = self.stored_latest_with_drift(keys).await {
                         self.memory.put(&keys.cache, cached.clone());
                         return LeaseOutcome::Served(FreshOutcome {

@@ -69,6 +69,9 @@ pub struct Service {
     /// The connection-key secret: configured, or generated and kept in the store (per
     /// process when memory-only). Read once.
     secret: tokio::sync::OnceCell<Vec<u8>>,
+    /// Keys requests while the generated secret cannot be read (the store is down since
+    /// start): fresh reads are still answered, and nothing is saved under these keys.
+    fallback_secret: Vec<u8>,
     /// Connection-id keys whose snapshots under the previous key scheme this process
     /// has adopted (see [`Service::adopt_legacy`]).
     adopted: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -87,6 +90,9 @@ struct Keys {
     /// For a connection id: its key under the previous scheme (an HMAC of the URL),
     /// whose snapshots are adopted.
     legacy: Option<StoreKey>,
+    /// Made with a per-process secret because the kept one could not be read: the
+    /// store is not written under them.
+    provisional: bool,
 }
 
 /// A request named and validated: what every step after [`Service::resolve`] needs.
@@ -121,13 +127,14 @@ impl Service {
             unreleased: std::sync::Mutex::new(HashMap::new()),
             lease_holder: format!("{:016x}", rand::random::<u64>()),
             secret: tokio::sync::OnceCell::new(),
+            fallback_secret: (0..32).map(|_| rand::random::<u8>()).collect(),
             adopted: std::sync::Mutex::new(Default::default()),
             proven: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
-    /// The connection-key secret (see the `secret` field). A store that cannot be read
-    /// is a 503: keys made with another secret would hide every stored snapshot.
+    /// The connection-key secret (see the `secret` field). An error when it is generated
+    /// and the store that keeps it cannot be read (tried again on the next request).
     async fn secret(&self) -> Result<&[u8], ApiError> {
         self.secret
             .get_or_try_init(|| async {
@@ -207,14 +214,7 @@ impl Service {
             return Ok(());
         }
         let pinned = self.check_target(&resolved.target).await?;
-        let client = crate::introspect::connect_pinned(
-            &resolved.target.url,
-            &self.cfg.target,
-            &pinned,
-            &self.cfg.tls,
-        )
-        .await?;
-        drop(client);
+        self.catalog.prove(&resolved.target, &pinned).await?;
         self.credentials_worked(&resolved.keys);
         Ok(())
     }
@@ -262,15 +262,17 @@ impl Service {
         match req.refresh {
             Refresh::Cache => {
                 let served = RefreshInfo::plain(Refresh::Cache, PerformedRefresh::Cache);
-                // 0. A raw URL's credentials still work (at most DB_MAX_AGE_MS ago).
-                self.prove_credentials(&resolved).await?;
+                // A hit is served to a raw URL only while its credentials still work
+                // (proven at most DB_MAX_AGE_MS ago); a fresh read proves them itself.
                 // 1. Memory tier.
                 if let Some(hit) = self.memory.get(&keys.cache) {
+                    self.prove_credentials(&resolved).await?;
                     tracing::info!(key = %keys.public, source = "mem", "snapshot served");
                     return Ok(self.outcome(keys, Source::Mem, hit.value, served));
                 }
                 // 2. Persistent tier, when its latest is young enough.
                 if let Some(cached) = self.stored_latest_if_young(keys).await {
+                    self.prove_credentials(&resolved).await?;
                     tracing::info!(key = %keys.public, source = "db", "snapshot served");
                     self.memory.put(&keys.cache, cached.clone());
                     return Ok(self.outcome(keys, Source::Db, cached, served));
@@ -323,7 +325,12 @@ impl Service {
         };
         let schemas = connkey::normalize_schemas(&conn.schemas);
         let schemas_key = connkey::schemas_key(&schemas);
-        let secret = self.secret().await?;
+        // Keys made with another secret would hide every stored snapshot: while the
+        // kept secret cannot be read, keys are provisional and nothing is saved.
+        let (secret, provisional) = match self.secret().await {
+            Ok(s) => (s, false),
+            Err(_) => (self.fallback_secret.as_slice(), true),
+        };
         let raw = conn.target_database_url.is_some();
         let (connection_key, legacy) = match (&conn.connection_id, raw) {
             (Some(id), false) => {
@@ -354,7 +361,8 @@ impl Service {
                 connection_key,
                 schemas_key,
             },
-            legacy,
+            legacy: legacy.filter(|_| !provisional),
+            provisional,
         };
         self.adopt_legacy(&keys).await;
         Ok(Resolved {

@@ -34,6 +34,7 @@ struct Inner {
     snapshots: HashMap<StoreKey, Vec<StoredSnapshot>>,
     leases: HashMap<StoreKey, (String, Instant)>,
     saved: u64,
+    secret: Option<Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -94,9 +95,18 @@ impl SnapshotStore for MemoryStore {
     async fn save(&self, key: &StoreKey, new: &NewSnapshot) -> Result<String, StoreError> {
         let mut inner = self.inner()?;
         inner.saved += 1;
-        let id = format!("{:06}", inner.saved);
+        let fresh_id = format!("{:06}", inner.saved);
         let list = inner.snapshots.entry(key.clone()).or_default();
-        list.push(StoredSnapshot {
+        // The store contract: an unchanged re-read refreshes the latest in place.
+        let unchanged = list.last().is_some_and(|l| {
+            l.summary.deep_signature == new.deep_signature
+                && l.summary.captured_at <= new.captured_at
+        });
+        let id = match list.last() {
+            Some(l) if unchanged => l.summary.id.clone(),
+            _ => fresh_id,
+        };
+        let stored = StoredSnapshot {
             summary: SnapshotSummary {
                 id: id.clone(),
                 captured_at: new.captured_at.clone(),
@@ -105,10 +115,35 @@ impl SnapshotStore for MemoryStore {
                 table_count: new.table_count,
             },
             json: new.json.clone(),
-        });
+        };
+        match list.last_mut() {
+            Some(latest) if unchanged => *latest = stored,
+            _ => list.push(stored),
+        }
         // The latest is the newest capture (stable: equal times keep save order).
         list.sort_by(|a, b| a.summary.captured_at.cmp(&b.summary.captured_at));
         Ok(id)
+    }
+
+    async fn shared_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut inner = self.inner()?;
+        Ok(inner
+            .secret
+            .get_or_insert_with(|| candidate.to_vec())
+            .clone())
+    }
+
+    async fn adopt(&self, from: &StoreKey, to: &StoreKey) -> Result<usize, StoreError> {
+        let mut inner = self.inner()?;
+        if inner.snapshots.get(to).is_some_and(|s| !s.is_empty()) {
+            return Ok(0);
+        }
+        let moved = inner.snapshots.remove(from).unwrap_or_default();
+        let n = moved.len();
+        if n > 0 {
+            inner.snapshots.insert(to.clone(), moved);
+        }
+        Ok(n)
     }
 
     async fn try_lease(
@@ -166,6 +201,10 @@ pub(crate) struct FakeCatalog {
     /// How long each read takes (in tokio time, so paused tests skip it).
     pub(crate) delay: Mutex<Duration>,
     reads: AtomicUsize,
+    /// Connections opened only to prove the credentials.
+    proofs: AtomicUsize,
+    /// While set, the credentials no longer work (a rotated or revoked password).
+    pub(crate) revoked: AtomicBool,
 }
 
 impl FakeCatalog {
@@ -179,6 +218,11 @@ impl FakeCatalog {
     pub(crate) fn set_tables(&self, names: &[&str]) {
         *self.tables.lock().unwrap_or_else(|p| p.into_inner()) =
             names.iter().map(|n| n.to_string()).collect();
+    }
+
+    /// Connections opened to prove credentials so far.
+    pub(crate) fn proofs(&self) -> usize {
+        self.proofs.load(Ordering::SeqCst)
     }
 
     /// Catalog reads so far (whole or visible).
@@ -250,6 +294,16 @@ impl CatalogReader for FakeCatalog {
         let (mut s, missing) = self.read(Some(tables), captured_at).await;
         model::signature::seal(&mut s);
         Ok((s, missing))
+    }
+
+    async fn prove(&self, _target: &Target, _pinned: &[IpAddr]) -> Result<(), ApiError> {
+        self.proofs.fetch_add(1, Ordering::SeqCst);
+        if self.revoked.load(Ordering::SeqCst) {
+            return Err(ApiError::TargetAuthFailed(
+                "the target refused the credentials".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

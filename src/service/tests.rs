@@ -169,6 +169,13 @@ async fn a_dead_store_costs_persistence_only() {
     let third = svc.snapshot(request(Refresh::Force)).await.expect("served");
     assert!(third.persistence.saved, "{:?}", third.persistence);
     assert_eq!(store.saves(), 1);
+    // Without CONNECTION_KEY_SECRET the first requests were keyed by a stand-in (the
+    // kept secret was unreadable) and saved nothing; the save is under the kept secret,
+    // where another process finds it.
+    let later = service(TTL, Some(store.clone()), catalog.clone());
+    let found = later.snapshot(request(Refresh::Cache)).await.expect("db");
+    assert_eq!(found.cache.source, Source::Db);
+    assert_eq!(found.persistence.snapshot_id, third.persistence.snapshot_id);
 }
 
 #[tokio::test(start_paused = true)]
@@ -193,7 +200,15 @@ async fn a_lease_held_elsewhere_serves_the_holders_snapshot() {
                 .expect("stored");
             let new = NewSnapshot {
                 workspace_id: None,
-                captured_at: super::time::now_iso(),
+                // An unchanged re-read keeps the id and moves the capture time: the
+                // waiter tells the holder's save by it (the wall clock, not tokio's).
+                captured_at: loop {
+                    let now = super::time::now_iso();
+                    if now > latest.summary.captured_at {
+                        break now;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                },
                 signature: latest.summary.signature,
                 deep_signature: latest.summary.deep_signature,
                 table_count: latest.summary.table_count,
@@ -278,4 +293,35 @@ async fn history_and_diff_read_the_store() {
         .await
         .expect("diff");
     assert_eq!(diff.diff.tables.added, vec!["public.orders".to_string()]);
+}
+
+/// Raw-URL mode (issue 11 finding 8): a process that has not seen the URL's credentials
+/// work within DB_MAX_AGE_MS proves them before serving what is stored, so a revoked
+/// password stops reading; a fresh read is proof enough, so a hit costs no extra connection.
+#[tokio::test(start_paused = true)]
+async fn a_revoked_password_no_longer_reads_stored_snapshots() {
+    let store = Arc::new(MemoryStore::default());
+    let catalog = FakeCatalog::with_tables(&["users"]);
+    let first = service(TTL, Some(store.clone()), catalog.clone());
+    first.snapshot(request(Refresh::Cache)).await.expect("read");
+    let hit = first.snapshot(request(Refresh::Cache)).await.expect("hit");
+    assert_eq!(hit.cache.source, Source::Mem);
+    assert_eq!(catalog.proofs(), 0, "the fresh read proved the credentials");
+
+    // Another process, credentials still good: one proof, then the stored snapshot.
+    let second = service(TTL, Some(store.clone()), catalog.clone());
+    let served = second.snapshot(request(Refresh::Cache)).await.expect("db");
+    assert_eq!(served.cache.source, Source::Db);
+    assert_eq!(catalog.proofs(), 1);
+
+    // The password is revoked: a third process serves nothing stored.
+    catalog.revoked.store(true, Ordering::SeqCst);
+    let third = service(TTL, Some(store.clone()), catalog.clone());
+    let err = third
+        .snapshot(request(Refresh::Cache))
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.status().as_u16(), 403, "{err:?}");
+    assert_eq!(catalog.reads(), 1, "nothing was read for it");
 }

@@ -274,7 +274,7 @@ pub fn body_sk(id: &str, n: usize) -> String {
 
 /// Ids this store issues: 13 digits, a dash, then 23 lowercase hex digits (7 of
 /// deciseconds from capture to save, 16 random: 64 bits), or 8 (ids issued before
-/// version 011 of the layout, 4 random bits; still read).
+/// ids carried 64 random bits: 4 random bits; still read).
 fn valid_id(id: &str) -> bool {
     let b = id.as_bytes();
     (b.len() == 22 || b.len() == 37)

@@ -7,7 +7,7 @@
 //! overrides `synchronous_commit = off`).
 //!
 //! Rows are found by (connection key, hex SHA-256 of the schema list): fixed-size, so
-//! no schema list is too long for an index row (migration 011 added the hash to the rows
+//! no schema list is too long for an index row (migration 012 added the hash to the rows
 //! stored before).
 //!
 //! Retention: a save whose deep signature equals the latest's (an unchanged re-read)
@@ -29,7 +29,10 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
 
-/// Migrations, in order. Each is idempotent.
+/// Migrations, in order. Each is idempotent and independent of the ones it skips: the
+/// runner applies every entry whose name is not yet recorded, so a gap in the numbers
+/// (012 landing before another series' 011) is fine, and a lower number added later is
+/// still applied on a database that already ran a higher one.
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "009_catalog_snapshots",
@@ -40,8 +43,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/010_catalog_snapshot_leases.sql"),
     ),
     (
-        "011_schema_hash_keys_and_settings",
-        include_str!("../../migrations/011_schema_hash_keys_and_settings.sql"),
+        "012_schema_hash_keys_and_settings",
+        include_str!("../../migrations/012_schema_hash_keys_and_settings.sql"),
     ),
 ];
 

@@ -1048,7 +1048,7 @@ async fn postgres_store_suite() {
     case_concurrent_same_time_saves_stay_apart(&wide).await;
 }
 
-/// Rows stored before migration 011 (keyed by the schema list itself) stay reachable
+/// Rows stored before migration 012 (keyed by the schema list itself) stay reachable
 /// after it: by latest, history and id, and a re-read refreshes them in place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_migration_keeps_old_rows_reachable() {
@@ -1062,13 +1062,13 @@ async fn postgres_store_migration_keeps_old_rows_reachable() {
              INSERT INTO catalog_snapshot_migrations (version) VALUES ('009_catalog_snapshots'), ('010_catalog_snapshot_leases');"
         ))
         .await
-        .expect("the schema before 011");
+        .expect("the schema before 012");
     // A non-ASCII schema name: the migration hashes the same bytes the service does.
     let k = StoreKey {
         connection_key: "ck_migrated".into(),
         schemas_key: serde_json::to_string(&["app", "caf\u{e9}"]).expect("json"),
     };
-    let old = small(base_ms(), "before-011", 2);
+    let old = small(base_ms(), "before-012", 2);
     let row = client
         .query_one(
             "INSERT INTO catalog_snapshots (connection_key, schemas_key, workspace_id, captured_at,
@@ -1088,6 +1088,23 @@ async fn postgres_store_migration_keeps_old_rows_reachable() {
     let old_id: String = row.get(0);
     let store = PostgresStore::new(&db.url, PostgresStoreOptions::default()).expect("store");
     store.prepare().await.expect("migrate");
+    // 011 belongs to another series: the runner applies 012 across the gap.
+    let applied: Vec<String> = client
+        .query(
+            "SELECT version FROM catalog_snapshot_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .expect("migrations")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        applied
+            .iter()
+            .any(|v| v == "012_schema_hash_keys_and_settings"),
+        "{applied:?}"
+    );
     let latest = store
         .load_latest(&k)
         .await
@@ -1097,7 +1114,7 @@ async fn postgres_store_migration_keeps_old_rows_reachable() {
     assert_eq!(latest.json, old.json);
     assert_eq!(history(&store, &k, 5, None).await, vec![old_id.clone()]);
     assert!(store.load(&k, &old_id).await.expect("load").is_some());
-    let again = save(&store, &k, &small(base_ms() + 60_000, "before-011", 2)).await;
+    let again = save(&store, &k, &small(base_ms() + 60_000, "before-012", 2)).await;
     assert_eq!(
         again, old_id,
         "an unchanged re-read refreshes the old row in place"

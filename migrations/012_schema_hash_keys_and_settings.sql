@@ -1,4 +1,4 @@
--- 011_schema_hash_keys_and_settings.sql: rows are found by a fixed-size hash of the schema
+-- 012_schema_hash_keys_and_settings.sql: rows are found by a fixed-size hash of the schema
 -- list, and the service keeps its generated connection-key secret here.
 -- Idempotent; applied by the service at start (src/store/postgres.rs). Serves PostgreSQL 13
 -- and later (sha256() exists from 11).

@@ -224,6 +224,7 @@ impl MemoryTier {
 
     fn lookup(&self, key: &str, allow_stale: bool) -> Option<Hit> {
         let mut inner = self.lock();
+        self.reweigh_and_shrink(&mut inner, key);
         inner.tick += 1;
         let tick = inner.tick;
         let ttl = self.ttl;
@@ -245,6 +246,7 @@ impl MemoryTier {
     pub fn put(&self, key: &str, value: Arc<CachedSnapshot>) {
         let weight = value.weight() + key.len();
         let mut inner = self.lock();
+        Self::reweigh(&mut inner);
         if let Some(old) = inner.map.remove(key) {
             inner.bytes -= old.weight;
         }
@@ -263,6 +265,28 @@ impl MemoryTier {
             },
         );
         inner.bytes += weight;
+        self.shrink(&mut inner, key);
+    }
+
+    /// Weighs every entry again: a model parsed after insertion (a visible refresh or a
+    /// diff parses a cached entry in place) makes it heavier than when it was put.
+    fn reweigh(inner: &mut Inner) {
+        let mut bytes = 0;
+        for (k, e) in inner.map.iter_mut() {
+            e.weight = e.value.weight() + k.len();
+            bytes += e.weight;
+        }
+        inner.bytes = bytes;
+    }
+
+    fn reweigh_and_shrink(&self, inner: &mut Inner, keep: &str) {
+        Self::reweigh(inner);
+        self.shrink(inner, keep);
+    }
+
+    /// Evicts expired entries, then least-recently-used ones, never `keep`, until the
+    /// tier is within its byte bound.
+    fn shrink(&self, inner: &mut Inner, key: &str) {
         if inner.bytes > self.max_bytes {
             let ttl = self.ttl;
             let expired: Vec<String> = inner
@@ -291,9 +315,11 @@ impl MemoryTier {
         }
     }
 
-    /// Total bytes accounted and entry count.
+    /// Total bytes accounted (models parsed since the last call included) and entry
+    /// count.
     pub fn usage(&self) -> (usize, usize) {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        Self::reweigh(&mut inner);
         (inner.bytes, inner.map.len())
     }
 }
@@ -301,6 +327,76 @@ impl MemoryTier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cached entry whose JSON parses: `tables` tables with padded comments.
+    fn parseable(tables: usize) -> Arc<CachedSnapshot> {
+        let mut s = Snapshot::default();
+        for i in 0..tables {
+            let t: model::Table = serde_json::from_value(serde_json::json!({
+                "schema": "public", "name": format!("t{i}"), "kind": "table",
+                "comment": "c".repeat(200)
+            }))
+            .expect("a table");
+            s.tables.insert(format!("public.t{i}"), t);
+        }
+        Arc::new(CachedSnapshot::from_stored(StoredSnapshot {
+            summary: SnapshotSummary {
+                id: "id".into(),
+                captured_at: "t".into(),
+                signature: "s".into(),
+                deep_signature: "d".into(),
+                table_count: tables,
+            },
+            json: Bytes::from(serde_json::to_vec(&s).expect("json")),
+        }))
+    }
+
+    /// Issue 11 finding 7: entries parsed after insertion (a visible refresh that fails
+    /// with 400 parses the cached entry in place) used to keep the weight they were put
+    /// with, so the tier held about 3x its bound. What it holds, weighed now, stays
+    /// within the bound.
+    #[test]
+    fn models_parsed_after_insertion_count_against_the_bound() {
+        let one = parseable(50);
+        let unparsed = one.weight() + "k00".len();
+        let bound = 10 * unparsed;
+        let t = MemoryTier::new(Duration::from_secs(60), bound);
+        for i in 0..10 {
+            t.put(&format!("k{i:02}"), parseable(50));
+        }
+        assert_eq!(t.usage().1, 10, "ten unparsed entries fit");
+        for i in 0..10 {
+            let hit = t.get_any(&format!("k{i:02}"));
+            if let Some(hit) = hit {
+                hit.value.snapshot().expect("parses");
+            }
+        }
+        let (accounted, entries) = t.usage();
+        let held: usize = {
+            let inner = t.lock();
+            inner
+                .map
+                .iter()
+                .map(|(k, e)| e.value.weight() + k.len())
+                .sum()
+        };
+        // After the next operation nothing parsed is left unweighed.
+        t.get("k09");
+        let held_after: usize = {
+            let inner = t.lock();
+            inner
+                .map
+                .iter()
+                .map(|(k, e)| e.value.weight() + k.len())
+                .sum()
+        };
+        assert_eq!(accounted, held, "the tier's count is what it holds");
+        assert!(
+            held_after <= bound,
+            "held {held_after} bytes in {entries} entries, bound {bound}"
+        );
+        assert!(entries < 10, "parsed entries made room: {entries} kept");
+    }
 
     fn entry(size: usize) -> Arc<CachedSnapshot> {
         Arc::new(CachedSnapshot::from_stored(StoredSnapshot {

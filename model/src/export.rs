@@ -52,26 +52,6 @@ fn single_column_unique(s: &Snapshot, table: &str, column: &str) -> bool {
         })
 }
 
-fn kind_word(kind: TableKind) -> &'static str {
-    match kind {
-        TableKind::Table => "table",
-        TableKind::Partitioned => "partitioned table",
-        TableKind::View => "view",
-        TableKind::MaterializedView => "materialized view",
-        TableKind::ForeignTable => "foreign table",
-    }
-}
-
-fn action_word(a: FkAction) -> &'static str {
-    match a {
-        FkAction::NoAction => "no action",
-        FkAction::Restrict => "restrict",
-        FkAction::Cascade => "cascade",
-        FkAction::SetNull => "set null",
-        FkAction::SetDefault => "set default",
-    }
-}
-
 /// The table's name for people: `schema.table` with each part unquoted.
 fn display_name(t: &Table) -> String {
     format!("{}.{}", unquote(&t.schema), unquote(&t.name))
@@ -269,7 +249,7 @@ pub fn dbml(s: &Snapshot) -> String {
         }
         let mut note = String::new();
         if t.kind != TableKind::Table {
-            note.push_str(kind_word(t.kind));
+            note.push_str(t.kind.words());
         }
         if let Some(comment) = &t.comment {
             if !note.is_empty() {
@@ -313,10 +293,10 @@ pub fn dbml(s: &Snapshot) -> String {
         );
         let mut settings = Vec::new();
         if r.on_delete != FkAction::NoAction {
-            settings.push(format!("delete: {}", action_word(r.on_delete)));
+            settings.push(format!("delete: {}", r.on_delete.words()));
         }
         if r.on_update != FkAction::NoAction {
-            settings.push(format!("update: {}", action_word(r.on_update)));
+            settings.push(format!("update: {}", r.on_update.words()));
         }
         if !settings.is_empty() {
             let _ = write!(out, " [{}]", settings.join(", "));
@@ -373,7 +353,7 @@ pub fn markdown(s: &Snapshot) -> String {
     for (key, t) in &s.tables {
         let name = display_name(t);
         let _ = writeln!(out, "## {}\n", md_cell(&name));
-        let _ = writeln!(out, "_{}_", kind_word(t.kind));
+        let _ = writeln!(out, "_{}_", t.kind.words());
         if let Some(c) = &t.comment {
             let _ = writeln!(out, "\n{}", md_cell(c));
         }

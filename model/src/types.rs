@@ -132,6 +132,19 @@ pub enum TableKind {
     ForeignTable,
 }
 
+impl TableKind {
+    /// The kind in words, as people read it: "table", "materialized view"...
+    pub fn words(self) -> &'static str {
+        match self {
+            TableKind::Table => "table",
+            TableKind::Partitioned => "partitioned table",
+            TableKind::View => "view",
+            TableKind::MaterializedView => "materialized view",
+            TableKind::ForeignTable => "foreign table",
+        }
+    }
+}
+
 /// A table, view, materialized view, foreign or partitioned table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -318,6 +331,19 @@ pub enum FkAction {
     SetNull,
     /// `SET DEFAULT`.
     SetDefault,
+}
+
+impl FkAction {
+    /// The action in words, as SQL spells it in lower case: "no action", "set null"...
+    pub fn words(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "no action",
+            FkAction::Restrict => "restrict",
+            FkAction::Cascade => "cascade",
+            FkAction::SetNull => "set null",
+            FkAction::SetDefault => "set default",
+        }
+    }
 }
 
 /// A foreign key, seen from the referencing table.

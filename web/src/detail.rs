@@ -8,29 +8,8 @@
 //! column, index or constraint of another table.
 
 use crate::render::esc;
-use model::{ConstraintKind, FkAction, Generated, Identity, Relationship, Snapshot, TableKind};
+use model::{ConstraintKind, FkAction, Generated, Identity, Relationship, Snapshot};
 use std::fmt::Write;
-
-/// The words for a table kind.
-pub fn kind_words(kind: TableKind) -> &'static str {
-    match kind {
-        TableKind::Table => "table",
-        TableKind::Partitioned => "partitioned table",
-        TableKind::View => "view",
-        TableKind::MaterializedView => "materialized view",
-        TableKind::ForeignTable => "foreign table",
-    }
-}
-
-fn action_words(a: FkAction) -> &'static str {
-    match a {
-        FkAction::NoAction => "no action",
-        FkAction::Restrict => "restrict",
-        FkAction::Cascade => "cascade",
-        FkAction::SetNull => "set null",
-        FkAction::SetDefault => "set default",
-    }
-}
 
 /// The row estimate in words: "about 1,200 rows", or that it was never analysed.
 pub fn row_estimate_words(estimate: Option<i64>) -> String {
@@ -87,9 +66,9 @@ fn rel_item(out: &mut String, snapshot: &Snapshot, r: &Relationship, outgoing: b
         far = esc(&far_cols.join(", ")),
         card = esc(&cardinality_words(snapshot, r)),
     );
-    let mut notes = vec![format!("on delete {}", action_words(r.on_delete))];
+    let mut notes = vec![format!("on delete {}", r.on_delete.words())];
     if r.on_update != FkAction::NoAction {
-        notes.push(format!("on update {}", action_words(r.on_update)));
+        notes.push(format!("on update {}", r.on_update.words()));
     }
     if r.deferrable {
         notes.push(
@@ -120,7 +99,7 @@ pub fn detail_html(snapshot: &Snapshot, key: &str) -> Option<String> {
         out,
         r#"<div class="detail-head"><h2 id="detail-title" data-key="{k}">{k}</h2><button id="detail-close" type="button" aria-label="Close the details" title="Close">×</button></div><p class="meta"><span class="kind">{kind}</span> · {rows}</p>"#,
         k = esc(key),
-        kind = kind_words(t.kind),
+        kind = t.kind.words(),
         rows = esc(&row_estimate_words(t.row_estimate)),
     );
     if let Some(c) = &t.comment {

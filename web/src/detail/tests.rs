@@ -1,5 +1,6 @@
 use super::*;
 use crate::testutil::shop;
+use model::TableKind;
 
 fn shop_with_indexes() -> Snapshot {
     let mut s = shop();

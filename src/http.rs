@@ -464,16 +464,16 @@ fn snapshot_response(outcome: &SnapshotOutcome, headers: &HeaderMap) -> Result<R
             Bytes::from(tail),
         ]
     };
-    let mut resp = json_chunks(chunks, gzip);
+    let mut resp = chunked_response(chunks, gzip, "application/json");
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::ETAG, etag_value);
     Ok(resp)
 }
 
-/// A JSON response made of ready chunks (gzip'd ones when `gzip`), with its length and
-/// the headers every JSON answer here carries.
-fn json_chunks(chunks: Vec<Bytes>, gzip: bool) -> Response {
+/// A response made of ready chunks (gzip'd ones when `gzip`), with its type, its length
+/// and the headers every body answer here carries.
+fn chunked_response(chunks: Vec<Bytes>, gzip: bool, content_type: &'static str) -> Response {
     let len: usize = chunks.iter().map(Bytes::len).sum();
     let body = Body::new(ChunkedBody {
         chunks: chunks.into_iter().collect(),
@@ -481,10 +481,7 @@ fn json_chunks(chunks: Vec<Bytes>, gzip: bool) -> Response {
     });
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if gzip {
@@ -602,14 +599,20 @@ async fn diff(
 /// A JSON response, gzip'd when the client accepts it and the body is big enough to gain.
 fn json_response<T: Serialize>(value: &T, headers: &HeaderMap) -> Result<Response, ApiError> {
     let json = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let gzip = json.len() > 1024 && accepts_gzip(headers);
+    Ok(whole_body_response(json, "application/json", headers))
+}
+
+/// A response of one body of `content_type`, gzip'd when the client accepts it and the
+/// body is over 1 KiB (smaller ones do not gain).
+fn whole_body_response(body: Vec<u8>, content_type: &'static str, headers: &HeaderMap) -> Response {
+    let gzip = body.len() > 1024 && accepts_gzip(headers);
     let chunks = if gzip {
-        let whole = crate::gzip::segment(&json, flate2::Compression::fast(), true);
+        let whole = crate::gzip::segment(&body, flate2::Compression::fast(), true);
         crate::gzip::member(&[&whole])
     } else {
-        vec![Bytes::from(json)]
+        vec![Bytes::from(body)]
     };
-    Ok(json_chunks(chunks, gzip))
+    chunked_response(chunks, gzip, content_type)
 }
 
 async fn export(
@@ -624,29 +627,15 @@ async fn export(
     let mut req = parse_export_request(&body, cfg)?;
     scope(&mut req.connection, cfg, &context)?;
     let exported = within_budget(cfg, service.export(req)).await?;
-    text_response(exported, &headers)
+    Ok(text_response(exported, &headers))
 }
 
 /// An export: its text with the format's type, as a download named for the format,
 /// gzip'd when the client accepts it and the text is big enough to gain.
-fn text_response(
-    exported: crate::service::Exported,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    let text = exported.text.into_bytes();
-    let gzip = text.len() > 1024 && accepts_gzip(headers);
-    let chunks = if gzip {
-        let whole = crate::gzip::segment(&text, flate2::Compression::fast(), true);
-        crate::gzip::member(&[&whole])
-    } else {
-        vec![Bytes::from(text)]
-    };
-    let mut resp = json_chunks(chunks, gzip);
+fn text_response(exported: crate::service::Exported, headers: &HeaderMap) -> Response {
+    let content_type = exported.format.content_type();
+    let mut resp = whole_body_response(exported.text.into_bytes(), content_type, headers);
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(exported.format.content_type()),
-    );
     let disposition = format!("attachment; filename=\"{}\"", exported.format.file_name());
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -654,7 +643,7 @@ fn text_response(
     if let Ok(v) = HeaderValue::from_str(&exported.captured_at) {
         h.insert("x-snapshot-captured-at", v);
     }
-    Ok(resp)
+    resp
 }
 
 async fn history(

@@ -372,7 +372,8 @@ mod tests {
             }
         }
         let (accounted, entries) = t.usage();
-        let held: usize = {
+        // What the entries weigh now, parsed models included.
+        let held_now = |t: &MemoryTier| -> usize {
             let inner = t.lock();
             inner
                 .map
@@ -380,16 +381,10 @@ mod tests {
                 .map(|(k, e)| e.value.weight() + k.len())
                 .sum()
         };
+        let held = held_now(&t);
         // After the next operation nothing parsed is left unweighed.
         t.get("k09");
-        let held_after: usize = {
-            let inner = t.lock();
-            inner
-                .map
-                .iter()
-                .map(|(k, e)| e.value.weight() + k.len())
-                .sum()
-        };
+        let held_after = held_now(&t);
         assert_eq!(accounted, held, "the tier's count is what it holds");
         assert!(
             held_after <= bound,

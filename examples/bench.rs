@@ -6,7 +6,8 @@
 //!
 //! Figures: raw catalog queries (baseline), fresh snapshot (read + assembly + both
 //! signatures + serialization), `pg_dump --schema-only`, a memory-tier hit over loopback
-//! HTTP against the real service binary, and that process's peak RSS.
+//! HTTP against the real service binary, that process's peak RSS, and the model's pure
+//! work on the same snapshot (both signatures, a UTF-16 re-sort, two diffs).
 
 use catalog_snapshot::introspect::{self, TargetOptions};
 use std::process::{Command, Stdio};
@@ -112,6 +113,78 @@ async fn time_visible_and_diff(url: &str, runs: usize) -> (Duration, Duration, D
         assert_eq!(d.columns.changed.len(), 200);
     }
     (median(read_t), median(all_t), median(diff_t))
+}
+
+/// The model's pure work on the real 2,000-table snapshot: both signatures, the light
+/// signature over keys that need a full UTF-16 re-sort, and two diffs. Each is the median
+/// of `runs`; `main` prints them as ratios to the raw catalog queries of the same run.
+struct ModelTimes {
+    light: Duration,
+    light_resort: Duration,
+    deep: Duration,
+    diff_changed: Duration,
+    diff_equal: Duration,
+}
+
+async fn time_model(url: &str, runs: usize) -> ModelTimes {
+    use model::keys::child_key;
+    use model::signature::{cmp_utf16, deep_signature, light_signature_of};
+    let schemas = vec!["public".to_string()];
+    let o = opts();
+    let mut client = introspect::connect(url, &o).await.expect("connect");
+    let before =
+        introspect::read_snapshot(&mut client, &schemas, &o, "2026-01-01T00:00:00.000Z".into())
+            .await
+            .expect("full read");
+    // 1 table removed, every row estimate changed, one column in 500 flips nullability.
+    let mut after = before.clone();
+    for (i, t) in after.tables.values_mut().enumerate() {
+        t.row_estimate = Some(i as i64 * 7);
+    }
+    for (i, c) in after.columns.values_mut().enumerate() {
+        if i % 500 == 0 {
+            c.nullable = !c.nullable;
+        }
+    }
+    let first = after.tables.keys().next().cloned().expect("a table");
+    after.tables.remove(&first);
+    // Column names starting with U+1F600 or U+FF5E: byte order and UTF-16 order disagree
+    // within every table, so the light signature must re-sort every key.
+    let mut astral = before.clone();
+    for (_, c) in std::mem::take(&mut astral.columns) {
+        let lead = if c.position % 2 == 0 {
+            "\u{1f600}"
+        } else {
+            "\u{ff5e}"
+        };
+        astral
+            .columns
+            .insert(child_key(&c.table, &format!("{lead}{}", c.name)), c);
+    }
+    let keys: Vec<&str> = astral.columns.keys().map(String::as_str).collect();
+    assert!(
+        !keys.windows(2).all(|w| cmp_utf16(w[0], w[1]).is_le()),
+        "fixture must need a UTF-16 re-sort"
+    );
+    fn time<R>(runs: usize, mut f: impl FnMut() -> R) -> Duration {
+        median(
+            (0..runs)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(f());
+                    t.elapsed()
+                })
+                .collect(),
+        )
+    }
+    let same = before.clone();
+    ModelTimes {
+        light: time(runs, || light_signature_of(&before)),
+        light_resort: time(runs, || light_signature_of(&astral)),
+        deep: time(runs, || deep_signature(&before)),
+        diff_changed: time(runs, || model::diff::diff(&before, &after)),
+        diff_equal: time(runs, || model::diff::diff(&before, &same)),
+    }
 }
 
 fn time_pg_dump(pg_dump: &str, url: &str, runs: usize) -> Duration {
@@ -253,6 +326,7 @@ async fn main() {
     let dump = time_pg_dump(pg_dump, url, 3);
     let (visible_read, visible_all, diff) = time_visible_and_diff(url, runs).await;
     let (hit, raw_hit, fresh_http, rss_kb, resp_bytes) = time_memory_hit(service, url, 50).await;
+    let model_times = time_model(url, runs).await;
 
     println!(
         "catalog: {tables} tables, snapshot JSON {:.1} MB, response {:.1} MB",
@@ -300,4 +374,17 @@ async fn main() {
         "service peak RSS                    {:>9.1} MB   (target < 128 MB)",
         rss_kb as f64 / 1024.0
     );
+    for (what, d) in [
+        ("light signature", model_times.light),
+        ("light signature, UTF-16 re-sort", model_times.light_resort),
+        ("deep signature", model_times.deep),
+        ("diff, 1 table gone, 1 col in 500", model_times.diff_changed),
+        ("diff of equal snapshots", model_times.diff_equal),
+    ] {
+        println!(
+            "{what:<36}{:>9.1} ms   = {:.3}x raw queries",
+            ms(d),
+            ms(d) / ms(raw)
+        );
+    }
 }
